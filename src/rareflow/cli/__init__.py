@@ -1,0 +1,1 @@
+"""Command line: thin typer commands mapping rareflow errors to exit codes."""

@@ -1,0 +1,52 @@
+"""Shared pieces of the command line: error handling, console, output folders.
+
+Exit codes: 0 success; 1 a run that broke an invariant (mass balance); 2 bad input.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED_CHECK = 1
+
+
+def console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def handle_errors(func: F) -> F:
+    """Turn rareflow errors into one line per problem on stderr and an exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from rareflow.errors import InfeasibleError, MassBalanceError, RareflowInputError
+
+        try:
+            return func(*args, **kwargs)
+        except RareflowInputError as exc:
+            for p in exc.problems:
+                print(p.format(), file=sys.stderr)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except InfeasibleError as exc:
+            print(f"infeasible: {exc}", file=sys.stderr)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except MassBalanceError as exc:
+            print(f"mass balance check failed: {exc}", file=sys.stderr)
+            raise typer.Exit(EXIT_FAILED_CHECK) from None
+        except MemoryError:
+            print("out of memory: reduce --samples or the scenario size", file=sys.stderr)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
