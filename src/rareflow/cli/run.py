@@ -1,0 +1,41 @@
+"""``rareflow run SCENARIO --out DIR``: the static mass balance, written to Parquet + JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from rareflow.cli.common import handle_errors
+
+
+@handle_errors
+def run(
+    scenario: str = typer.Argument(..., help="Scenario file path or bundled name (see `rareflow scenarios`)."),
+    out: Path = typer.Option(Path("rareflow-out/run"), "--out", "-o", help="Output folder."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the output folder."),
+) -> None:
+    """Run the static mass balance year by year; write tables (Parquet) and summary.json."""
+    from rareflow.cli.common import console
+    from rareflow.cli.progress import steps
+    from rareflow.results.results import TABLES
+
+    con = console()
+    with steps(con, quiet) as step:
+        step("loading scenario")
+        from rareflow.scenario.loader import load_scenario
+
+        sc = load_scenario(scenario)
+        step("solving the mass balance")
+        from rareflow.results.results import run_static
+
+        res = run_static(sc)
+        step("writing results")
+        res.write(out)
+    if quiet:
+        print(out)
+        return
+    con.print(f"[bold]{sc.name}[/]: {len(res.years)} years x {len(res.regions)} regions x "
+              f"{len(res.chain.processes)} processes; mass balance max relative error "
+              f"{res.mass_balance_max_rel_error:.1e}")
+    con.print(f"wrote {', '.join(f'{t}.parquet' for t in TABLES)} and summary.json to {out}")

@@ -1,0 +1,1 @@
+"""Engines: pure computations on arrays. They never read files or mutate their inputs."""

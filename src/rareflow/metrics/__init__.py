@@ -1,0 +1,1 @@
+"""Metrics derived from flow results: import reliance, concentration, coverage."""

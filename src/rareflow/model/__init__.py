@@ -1,0 +1,1 @@
+"""Compile a validated Scenario into labelled arrays (the chain, capacities, demand)."""

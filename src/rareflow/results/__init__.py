@@ -1,0 +1,1 @@
+"""Run results: one object with an xarray Dataset inside, written to Parquet and JSON."""

@@ -1,0 +1,43 @@
+"""Provenance of every default figure of a scenario (and its chain), as rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rareflow.scenario.model import Scenario
+
+
+def provenance_table(scenario: Scenario) -> list[dict[str, Any]]:
+    """One row per sourced record: figure, kind (sourced | assumption), sources,
+    confidence, note or assumption text, file and line."""
+    from rareflow.scenario.build import load_chain
+
+    spec = scenario.spec
+    rows: list[dict[str, Any]] = []
+
+    def add(figure: str, rec: Any, where: tuple[str, int | None]) -> None:
+        if rec is None:
+            return
+        rows.append({
+            "figure": figure,
+            "kind": "sourced" if rec.source else "assumption",
+            "sources": list(rec.source or []),
+            "confidence": rec.confidence or ("low" if rec.assumption else None),
+            "assumption": rec.assumption,
+            "note": rec.note,
+            "file": where[0], "line": where[1],
+        })
+
+    for section in ("facilities", "production", "self_supply", "demand"):
+        for key, rec in getattr(spec, section).items():
+            add(f"{section}.{key}", rec, scenario.where(f"{section}.{key}"))
+    for key, rec in spec.trade.import_shares.items():
+        add(f"trade.import_shares.{key}", rec, scenario.where(f"trade.import_shares.{key}"))
+    for key, rec in spec.region_groups.items():
+        add(f"region_groups.{key}", rec, scenario.where(f"region_groups.{key}"))
+    chain_file, chain_doc = load_chain(spec.chain)
+    for key, rec in chain_file.materials.items():
+        add(f"chain.materials.{key}", rec, (chain_doc.file, chain_doc.line_of(("materials", key))))
+    for key, rec in chain_file.processes.items():
+        add(f"chain.processes.{key}", rec, (chain_doc.file, chain_doc.line_of(("processes", key))))
+    return rows

@@ -1,0 +1,264 @@
+"""Load a scenario: find it, read it with line numbers, merge ``extends:``, validate.
+
+``load_scenario("us-baseline")`` finds a bundled scenario by name; a path loads a file.
+``extends:`` names a bundled scenario or a path relative to the extending file (or a list
+of them, merged in order); the extending file then overrides any part of it. Mappings
+merge key by key; a ``null`` removes an entry; lists and scalars replace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rareflow.errors import Problem, RareflowInputError
+from rareflow.scenario.model import Scenario
+from rareflow.scenario.yaml_io import Located, load_yaml
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+SCENARIO_DIR = DATA / "scenarios"
+CHAIN_DIR = DATA / "chains"
+MAX_EXTENDS_DEPTH = 16
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """Bundled scenarios by name (file stem), searched through ``data/scenarios``."""
+    out: dict[str, Path] = {}
+    for p in sorted(SCENARIO_DIR.rglob("*.yaml")):
+        if p.parent.name.startswith("_") or p.stem.startswith("_"):
+            continue
+        out.setdefault(p.stem, p)
+    return out
+
+
+def resolve(name_or_path: str | Path, *, relative_to: Path | None = None) -> Path:
+    """Find a scenario file: a path (absolute, or relative to ``relative_to``) or a name."""
+    text = str(name_or_path)
+    candidates: list[Path] = []
+    if relative_to is not None:
+        candidates += [relative_to / text, relative_to / f"{text}.yaml"]
+    candidates += [Path(text)]
+    for c in candidates:
+        if c.is_file():
+            return c
+    bundled = bundled_scenarios()
+    if text in bundled:
+        return bundled[text]
+    stem = Path(text).stem
+    if not text.endswith((".yaml", ".yml")) and stem in bundled:
+        return bundled[stem]
+    raise FileNotFoundError(text)
+
+
+def _merge(base: Located, top: Located) -> Located:
+    """Deep-merge ``top`` over ``base``, keeping where every value was written."""
+    out = Located(data=None, file=top.file)
+    out.lines.update(base.lines)
+    out.files.update({p: base.file_of(p) for p in base.lines})
+
+    def drop_under(path: tuple[Any, ...]) -> None:
+        n = len(path)
+        for p in [p for p in out.lines if p[:n] == path and len(p) > n]:
+            out.lines.pop(p, None)
+            out.files.pop(p, None)
+
+    def walk(a: Any, b: Any, path: tuple[Any, ...]) -> Any:
+        if isinstance(a, dict) and isinstance(b, dict):
+            merged = dict(a)
+            for k, v in b.items():
+                sub = (*path, k)
+                if k in merged and isinstance(merged[k], dict) and isinstance(v, dict):
+                    merged[k] = walk(merged[k], v, sub)
+                else:
+                    drop_under(sub)
+                    merged[k] = v
+                    for p, line in top.lines.items():
+                        if p[: len(sub)] == sub:
+                            out.lines[p] = line
+                            out.files[p] = top.file_of(p)
+                if sub in top.lines:
+                    out.lines[sub] = top.lines[sub]
+                    out.files[sub] = top.file_of(sub)
+            return merged
+        return b
+
+    out.data = walk(base.data, top.data, ())
+    return out
+
+
+def _prune_nulls(data: Any, depth: int = 0) -> Any:
+    """Entries set to null in keyed collections are removed (after merging)."""
+    if isinstance(data, dict):
+        return {k: _prune_nulls(v, depth + 1) for k, v in data.items()
+                if not (v is None and depth == 1)}
+    return data
+
+
+def load_document(name_or_path: str | Path, *, _stack: tuple[Path, ...] = (),
+                  _from: tuple[str, int | None] | None = None) -> Located:
+    """Read a scenario file and everything it extends, merged (not yet validated)."""
+    rel = _stack[-1].parent if _stack else None
+    try:
+        path = resolve(name_or_path, relative_to=rel)
+    except FileNotFoundError:
+        names = ", ".join(sorted(bundled_scenarios()))
+        msg = (f"cannot find scenario '{name_or_path}' (a path, or one of the bundled "
+               f"names: {names})")
+        if _from is not None:
+            raise RareflowInputError.single(msg, file=_from[0], line=_from[1],
+                                            path="extends") from None
+        raise RareflowInputError.single(msg, file=str(name_or_path)) from None
+    path = path.resolve()
+    if path in _stack:
+        cycle = " -> ".join(p.name for p in (*_stack, path))
+        raise RareflowInputError.single(f"circular extends: {cycle}", file=_from[0] if _from
+                                        else str(path), line=_from[1] if _from else None,
+                                        path="extends")
+    if len(_stack) >= MAX_EXTENDS_DEPTH:
+        raise RareflowInputError.single(f"extends nested deeper than {MAX_EXTENDS_DEPTH}",
+                                        file=str(path), path="extends")
+    doc = load_yaml(_display(path))
+    if not isinstance(doc.data, dict):
+        raise RareflowInputError.single("a scenario file must be a mapping of sections",
+                                        file=doc.file, line=1)
+    parents = doc.data.get("extends")
+    if parents is None:
+        return doc
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+        raise RareflowInputError.single("extends takes a scenario name or path, or a list of "
+                                        "them", file=doc.file, line=doc.line_of(("extends",)),
+                                        path="extends")
+    merged: Located | None = None
+    for i, parent in enumerate(parents):
+        line = doc.line_of(("extends", i)) if len(parents) > 1 else doc.line_of(("extends",))
+        base = load_document(parent, _stack=(*_stack, path), _from=(doc.file, line))
+        merged = base if merged is None else _merge(merged, base)
+    assert merged is not None
+    result = _merge(merged, doc)
+    return result
+
+
+def _display(path: Path) -> str:
+    """Show bundled files relative to the package, user files as given."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        pass
+    try:
+        return "rareflow/" + str(path.relative_to(DATA.parent))
+    except ValueError:
+        return str(path)
+
+
+def _iter_dist(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], dict]]:
+    if isinstance(data, dict):
+        if "dist" in data:
+            yield path, data
+            return
+        for k, v in data.items():
+            yield from _iter_dist(v, (*path, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _iter_dist(v, (*path, i))
+
+
+def _extract_distributions(doc: Located) -> dict[str, Any]:
+    """Replace every ``{dist: ...}`` node by its central value; return path -> Distribution."""
+    found = list(_iter_dist(doc.data))
+    if not found:
+        return {}
+    try:
+        from rareflow.uncertainty import parse_distribution
+    except ImportError:  # pragma: no cover - the uncertainty module ships with rareflow
+        p = found[0][0]
+        raise RareflowInputError.single("distributions are not supported in this build",
+                                        file=doc.file_of(p), line=doc.line_of(p),
+                                        path=".".join(map(str, p))) from None
+    from rareflow.units import parse
+
+    out: dict[str, Any] = {}
+    problems: list[Problem] = []
+
+    def convert(x: Any) -> float:
+        if isinstance(x, int | float) and not isinstance(x, bool):
+            return float(x)
+        text = str(x)
+        for kind in ("mass_rate", "fraction", "price", "money", "duration", "mass", "rate"):
+            try:
+                return parse(text, kind)
+            except Exception:
+                continue
+        raise ValueError(f"cannot read {x!r} as a number with a unit")
+
+    for path, node in found:
+        dotted = ".".join(map(str, path))
+        try:
+            dist = parse_distribution(node, convert, dotted)
+        except RareflowInputError as exc:
+            for pr in exc.problems:
+                problems.append(Problem(pr.message, doc.file_of(path), doc.line_of(path),
+                                        pr.path or dotted))
+            continue
+        except ValueError as exc:
+            problems.append(Problem(str(exc), doc.file_of(path), doc.line_of(path), dotted))
+            continue
+        out[dotted] = dist
+        parent: Any = doc.data
+        for part in path[:-1]:
+            parent = parent[part]
+        unit = _unit_of(node)
+        central = dist.central()
+        parent[path[-1]] = f"{central!r} {unit}" if unit else central
+    if problems:
+        raise RareflowInputError(problems)
+    return out
+
+
+def _unit_of(node: dict) -> str:
+    """The unit written with a distribution's parameters (``'6 months'`` -> ``months``),
+    so the central value is validated by the field's own unit type."""
+    for key in ("mode", "mean", "low", "high", "value"):
+        v = node.get(key)
+        if isinstance(v, str):
+            parts = v.strip().split(maxsplit=1)
+            if len(parts) == 2:
+                return _canonical_unit_hint(parts[1])
+    if "values" in node and node["values"] and isinstance(node["values"][0], str):
+        parts = node["values"][0].strip().split(maxsplit=1)
+        if len(parts) == 2:
+            return _canonical_unit_hint(parts[1])
+    return ""
+
+
+def _canonical_unit_hint(unit: str) -> str:
+    # The distribution converted its parameters to canonical units; name that unit.
+    from rareflow.units import CANONICAL, parse
+
+    for kind, canon in CANONICAL.items():
+        try:
+            parse(f"1 {unit}", kind)
+        except Exception:
+            continue
+        return "" if canon == "dimensionless" else canon.replace("dimensionless", "")
+    return ""
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load, merge and validate a scenario (a bundled name or a YAML path).
+
+    Raises
+    ------
+    RareflowInputError
+        With every problem found, each located as ``FILE:LINE: field.path``.
+    """
+    from rareflow.scenario.build import build_scenario
+
+    if isinstance(name_or_path, Scenario):
+        return name_or_path
+    doc = load_document(name_or_path)
+    uncertain = _extract_distributions(doc)
+    doc.data = _prune_nulls(doc.data)
+    return build_scenario(doc, uncertain)

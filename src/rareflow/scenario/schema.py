@@ -1,0 +1,221 @@
+"""What a valid scenario file is (after ``extends:`` merging).
+
+Collections are mappings keyed by id, so a scenario that ``extends:`` another can
+override one field of one entry (``demand: {us_ev_bev: {growth: 15 %/yr}}``) or remove an
+entry (``facilities: {vulcan_magnets: null}``).
+
+Time series are ``{year: value}`` mappings; a value holds from its year until the next
+given year (a step schedule: ramps in phases), or a single value for every year.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, field_validator, model_validator
+
+from rareflow.scenario.provenance import Source, Sourced
+from rareflow.scenario.schema_economics import EconomicsSection
+from rareflow.scenario.schema_plan import PlanSection
+from rareflow.scenario.schema_recycling import RecyclingSection
+from rareflow.scenario.schema_stress import StressSection
+from rareflow.scenario.types import Fraction, GrowthRate, MassRate, StrictModel
+from rareflow.units import UnitProblem, parse
+
+REGION_CODE = re.compile(r"^[A-Z]{2}$")
+
+
+def _series(kind: str, per: str | None = None, *, le1: bool = False) -> Any:
+    """A ``{year: value}`` schedule or a single value, converted to canonical floats."""
+
+    def convert(v: Any) -> dict[int, float]:
+        def one(x: Any, where: str) -> float:
+            try:
+                val = parse(x, kind, per)
+            except UnitProblem as exc:
+                raise ValueError(f"{where}{exc}") from None
+            if val < 0:
+                raise ValueError(f"{where}must not be negative (got {x!r})")
+            if le1 and val > 1 + 1e-12:
+                raise ValueError(f"{where}a share must lie between 0 % and 100 % (got {x!r})")
+            return val
+
+        if isinstance(v, dict):
+            out: dict[int, float] = {}
+            for year, x in v.items():
+                try:
+                    y = int(year)
+                except (TypeError, ValueError):
+                    raise ValueError(f"schedule keys must be years, got {year!r}") from None
+                if not 1900 <= y <= 2200:
+                    raise ValueError(f"year {y} is outside 1900..2200")
+                out[y] = one(x, f"{y}: ")
+            if not out:
+                raise ValueError("a schedule needs at least one year")
+            return dict(sorted(out.items()))
+        return {0: one(v, "")}
+
+    return BeforeValidator(convert)
+
+
+MassRateSeries = Annotated[dict[int, float], _series("mass_rate")]
+FractionSeries = Annotated[dict[int, float], _series("fraction", le1=True)]
+
+
+class Years(StrictModel):
+    start: int = Field(ge=1950, le=2200)
+    end: int = Field(ge=1950, le=2200)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Years:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        if self.end - self.start > 200:
+            raise ValueError("at most 200 years")
+        return self
+
+    @property
+    def list(self) -> list[int]:
+        return list(range(self.start, self.end + 1))
+
+
+class Region(StrictModel):
+    name: str
+    aggregate: bool = Field(False, description="several countries reported together")
+
+
+class RegionGroup(Sourced):
+    name: str
+    members: list[str]
+
+
+class Facility(Sourced):
+    """A named plant (or mine) with a capacity schedule."""
+
+    name: str
+    owner: str
+    region: str
+    process: str
+    capacity: MassRateSeries | None = Field(
+        None, description="t/yr of `capacity_basis` (default: the process's activity basis); "
+        "leave out when not disclosed")
+    capacity_basis: str | None = Field(None, description="material the capacity is stated in")
+    utilisation: FractionSeries = Field(default_factory=lambda: {0: 1.0})
+    status: Literal["operating", "construction", "planned", "idle"] = "operating"
+    start_year: int | None = Field(None, description="first year of output; before it capacity is 0")
+
+
+class Production(Sourced):
+    """Reported or estimated output of a region not modelled plant by plant."""
+
+    region: str
+    process: str
+    values: MassRateSeries = Field(description="t/yr of `basis` (default: the process's activity basis)")
+    basis: str | None = None
+    growth: GrowthRate = Field(0.0, description="yearly growth after the last given year")
+
+
+class SelfSupply(Sourced):
+    """A region whose output of some processes follows consumption.
+
+    Used where only a downstream figure is reported (e.g. China's metal and alloy making
+    follows its magnet output). With ``serves: world`` the region is also the residual
+    supplier of those products to every other region's net imports.
+    """
+
+    region: str
+    processes: list[str]
+    serves: Literal["own", "world"] = Field(
+        "own", description="own: the region's own consumption; world: also every other "
+        "region's unmet net imports of these products (the residual supplier)")
+
+
+class Demand(Sourced):
+    """Final demand of one material by one sector in one region.
+
+    Either ``activity`` × ``intensity`` (vehicles/yr × kg/vehicle, MW/yr × kg/MW) or a
+    direct ``quantity`` in t/yr. ``growth`` extends the last given year.
+    """
+
+    region: str
+    sector: str
+    material: str
+    activity: dict[int, Any] | Any | None = None
+    intensity: Any | None = None
+    quantity: MassRateSeries | None = None
+    growth: GrowthRate = 0.0
+    share: Fraction = Field(1.0, description="share of the activity that uses this material")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Demand:
+        has_ai = self.activity is not None or self.intensity is not None
+        if has_ai and self.quantity is not None:
+            raise ValueError("give either activity and intensity, or quantity, not both")
+        if not has_ai and self.quantity is None:
+            raise ValueError("give activity and intensity, or quantity")
+        if has_ai and (self.activity is None or self.intensity is None):
+            raise ValueError("activity and intensity go together")
+        return self
+
+
+class ImportShares(Sourced):
+    """Where a region's net imports of a stage's products come from (shares sum to 1)."""
+
+    region: str
+    stage: str
+    origins: dict[str, Fraction]
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> ImportShares:
+        total = sum(self.origins.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"origin shares sum to {total:.4g}; they must sum to 1 (100 %)")
+        return self
+
+
+class Trade(StrictModel):
+    import_shares: dict[str, ImportShares | None] = Field(default_factory=dict)
+
+
+class ProcessOverride(Sourced):
+    """Override of a chain process parameter in a scenario."""
+
+    yield_: Fraction | None = Field(None, alias="yield")
+    recovery: Fraction | None = None
+    scrap_share: Fraction | None = None
+
+
+class ScenarioFile(StrictModel):
+    """A whole (merged) scenario."""
+
+    name: str
+    description: str = ""
+    extends: Any = None
+    chain: str = "rare-earth-magnets"
+    years: Years
+    focus_region: str = "US"
+    sources: dict[str, Source] = Field(default_factory=dict)
+    regions: dict[str, Region] = Field(default_factory=dict)
+    region_groups: dict[str, RegionGroup] = Field(default_factory=dict)
+    facilities: dict[str, Facility | None] = Field(default_factory=dict)
+    production: dict[str, Production | None] = Field(default_factory=dict)
+    self_supply: dict[str, SelfSupply | None] = Field(default_factory=dict)
+    demand: dict[str, Demand | None] = Field(default_factory=dict)
+    trade: Trade = Field(default_factory=Trade)
+    processes: dict[str, ProcessOverride] = Field(default_factory=dict)
+    recycling: RecyclingSection | None = None
+    stress: StressSection | None = None
+    plan: PlanSection | None = None
+    economics: EconomicsSection | None = None
+
+    @field_validator("regions")
+    @classmethod
+    def _iso_codes(cls, v: dict[str, Region]) -> dict[str, Region]:
+        bad = [k for k in v if not REGION_CODE.match(k)]
+        if bad:
+            raise ValueError(
+                f"region codes must be ISO 3166 alpha-2 (two capital letters; user-assigned "
+                f"XA..XZ for aggregates), got {', '.join(bad)}"
+            )
+        return v
