@@ -1,0 +1,69 @@
+"""``rareflow demo``: the bundled U.S. baseline, ending in a self-contained HTML report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from rareflow.cli.common import handle_errors
+
+
+@handle_errors
+def demo(
+    out: Path = typer.Option(Path("rareflow-out"), "--out", "-o", help="Output folder."),
+    scenario: str = typer.Option("us-baseline", "--scenario", help="Scenario to report on."),
+) -> None:
+    """Run the U.S. baseline, print the answers and write report.html (opens offline)."""
+    from rareflow.cli.common import console
+    from rareflow.cli.progress import steps
+    from rareflow.results.io import atomic_write_json
+
+    con = console()
+    with steps(con) as step:
+        step("loading scenario")
+        from rareflow.scenario.loader import load_scenario
+
+        sc = load_scenario(scenario)
+        step("solving the mass balance")
+        from rareflow.results.results import run_static
+
+        res = run_static(sc)
+        step("writing tables")
+        res.write(out / "tables")
+        step("answering the questions")
+        from rareflow.report.answers import answer
+
+        a = answer(res)
+        atomic_write_json(out / "answers.json", a.as_dict())
+        step("building the report")
+        from rareflow.report.extras import collect_extra_sections
+        from rareflow.report.html import build_report
+
+        path = build_report(res, out / "report.html",
+                            extra_sections=collect_extra_sections(sc, out, step))
+    _print_answers(con, a)
+    con.print(f"tables: {out / 'tables'}   answers: {out / 'answers.json'}")
+    print(f"report: {path}")
+
+
+def _print_answers(con, a) -> None:  # type: ignore[no-untyped-def]
+    con.print(f"[bold]{a.region} net import reliance, {a.base_year}[/]")
+    for s, v in a.import_reliance.items():
+        chk = a.checks.get(s)
+        note = f"  ({'consistent' if chk[1] else 'DIFFERS'} with {chk[0]})" if chk else ""
+        con.print(f"  {s:<11} {100 * v:8.0f} %   China directly "
+                  f"{100 * a.china_dependence.get(s, float('nan')):5.0f} %{note}")
+    con.print(f"Most China-dependent stage: [bold]{a.most_china_dependent_stage}[/]")
+    r = a.requirement
+    con.print(f"{a.requirement_target_t:,.0f} t/yr sintered NdFeB needs "
+              f"{r.get('ndpr_oxide', 0):,.0f} t NdPr oxide, "
+              f"{r.get('reo_concentrate', 0):,.0f} t REO bastnaesite concentrate, "
+              f"{r.get('dy_oxide', 0):,.0f} t Dy oxide, {r.get('tb_oxide', 0):,.0f} t Tb oxide "
+              f"(co-products: {a.requirement_coproducts.get('la_oxide', 0):,.0f} t La oxide, "
+              f"{a.requirement_coproducts.get('ce_oxide', 0):,.0f} t Ce oxide)")
+    for y in a.coverage_years:
+        con.print(f"{y}: announced {a.region} magnet capacity {a.magnet_capacity_t[y]:,.0f} t = "
+                  f"{100 * a.capacity_coverage.get(y, float('nan')):.0f} % of demand "
+                  f"({a.magnet_demand_t[y]:,.0f} t); expected output covers "
+                  f"{100 * a.output_coverage.get(y, float('nan')):.0f} %")

@@ -1,0 +1,193 @@
+"""Assemble a self-contained HTML report: plotly.js embedded, no network needed."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+from pathlib import Path
+from typing import Any
+
+from rareflow.report import figures
+from rareflow.report.answers import Answers, answer
+from rareflow.results.provenance import provenance_table
+from rareflow.results.results import Results
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222}
+header{background:#1b2a3a;color:#fff;padding:18px 28px}
+header h1{margin:0;font-size:22px} header p{margin:4px 0 0;color:#cdd}
+main{padding:10px 28px 40px;max-width:1200px}
+h2{border-bottom:2px solid #1b2a3a;padding-bottom:4px;margin-top:34px}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f3f5f7} td.num{text-align:right;font-variant-numeric:tabular-nums}
+.ok{color:#1a7f37;font-weight:600} .bad{color:#b42318;font-weight:600}
+.answer{background:#f6f8fa;border-left:4px solid #1b2a3a;padding:10px 14px;margin:10px 0}
+.small{font-size:12px;color:#555} details{margin:8px 0}
+"""
+
+
+def _fmt_pct(x: float) -> str:
+    return f"{100 * x:,.0f} %"
+
+
+def _fmt_t(x: float) -> str:
+    return f"{x:,.0f} t"
+
+
+def _table(headers: list[str], rows: list[list[Any]], num_cols: set[int] | None = None) -> str:
+    num_cols = num_cols or set()
+    out = ["<table><thead><tr>", *(f"<th>{html.escape(h)}</th>" for h in headers),
+           "</tr></thead><tbody>"]
+    for r in rows:
+        out.append("<tr>")
+        for i, v in enumerate(r):
+            cls = ' class="num"' if i in num_cols else ""
+            out.append(f"<td{cls}>{v if isinstance(v, _Raw) else html.escape(str(v))}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+class _Raw(str):
+    """Trusted HTML inside a table cell."""
+
+
+def _answers_html(a: Answers, results: Results) -> str:
+    rows = []
+    for s, v in a.import_reliance.items():
+        check = a.checks.get(s)
+        mark = ""
+        if check:
+            cls = "ok" if check[1] else "bad"
+            mark = _Raw(f'<span class="{cls}">{"consistent" if check[1] else "differs"}</span>'
+                        f" with: {html.escape(check[0])}")
+        rows.append([s, _fmt_pct(v), _fmt_pct(a.china_dependence.get(s, float("nan"))), mark])
+    nir = _table(["stage", f"net import reliance {a.base_year}", "supplied by China directly",
+                  "sourced check"], rows, {1, 2})
+    req = a.requirement
+    key_needs = [(k, req[k]) for k in ("ndpr_oxide", "reo_concentrate", "dy_oxide", "tb_oxide",
+                                       "reo_concentrate_hree", "ndpr_metal",
+                                       "ndfeb_alloy_sintered") if k in req]
+    req_rows = [[k, results.chain.material_names.get(k, k), _fmt_t(v)] for k, v in key_needs]
+    co_rows = [[k, _fmt_t(v)] for k, v in sorted(a.requirement_coproducts.items(),
+                                                  key=lambda kv: -kv[1])]
+    cov_rows = [[y, _fmt_t(a.magnet_demand_t[y]), _fmt_t(a.magnet_capacity_t[y]),
+                 _fmt_pct(a.capacity_coverage.get(y, float("nan"))),
+                 _fmt_t(a.magnet_output_t[y]), _fmt_pct(a.output_coverage.get(y, float("nan")))]
+                for y in a.coverage_years]
+    most = a.most_china_dependent_stage
+    return f"""
+<h2>Answers</h2>
+<div class="answer"><b>1. How import-reliant is {a.region} at each stage ({a.base_year})?</b>
+{nir}
+<p class="small">Net import reliance = (consumption - production) / consumption, as USGS
+defines it; negative for a net exporter. Supplied by China directly = imports from China /
+consumption.</p></div>
+<div class="answer"><b>2. Where does {a.region} depend most on China?</b>
+<p>At the <b>{html.escape(str(most))}</b> stage: China supplies
+{_fmt_pct(a.china_dependence.get(most, float('nan'))) if most else 'n/a'} of {a.region}
+consumption directly in {a.base_year}.</p></div>
+<div class="answer"><b>3. What does {a.requirement_target_t:,.0f} t/yr of sintered NdFeB need
+upstream?</b>{_table(["material", "name", "t/yr"], req_rows, {2})}
+<details><summary>Co-products that come out (t/yr)</summary>{_table(["material", "t/yr"],
+co_rows, {1})}</details>
+<p class="small">Back-calculated through the chain's yields and routes (NdPr from
+bastnaesite, Dy and Tb from heavy-RE concentrate). Full list:
+<code>rareflow requirements {html.escape(results.scenario.name)} --target
+ndfeb_sintered=10kt --json</code>.</p></div>
+<div class="answer"><b>4. What share of {a.region} magnet demand could announced
+{a.region} capacity cover?</b>{_table(["year", "magnet demand", "announced capacity",
+"capacity / demand", "expected output", "output covers"], cov_rows, {1, 2, 3, 4, 5})}
+<p class="small">Capacity is the nameplate of every operating, building and planned
+plant on its announced schedule; expected output applies each plant's utilisation ramp.
+Demand is magnets for products sold in {a.region} (EVs, wind from activity x intensity; other
+sectors derived from trade data) - see the provenance table.</p></div>
+"""
+
+
+def _provenance_html(results: Results) -> str:
+    rows = provenance_table(results.scenario)
+    srcs = results.scenario.spec.sources
+    body = []
+    for r in rows:
+        if r["kind"] == "sourced":
+            what = "; ".join(f"{s}: {srcs[s].publisher}, {srcs[s].title} ({srcs[s].year})"
+                             for s in r["sources"] if s in srcs)
+        else:
+            what = "ASSUMPTION: " + (r["assumption"] or "")
+        body.append([r["figure"], r["confidence"] or "", what, (r["note"] or "")[:400],
+                     f"{r['file']}:{r['line']}"])
+    cited = sorted({s for r in rows for s in r["sources"]})
+    src_rows = [[s, srcs[s].publisher, srcs[s].title, srcs[s].year,
+                 _Raw(f'<a href="{html.escape(srcs[s].address)}">{html.escape(srcs[s].address)}'
+                      "</a>") if srcs[s].address else ""] for s in cited if s in srcs]
+    return ("<h2>Provenance</h2><p>Every default figure, its source and confidence, or the "
+            "assumption it rests on.</p>"
+            + _table(["figure", "confidence", "source or assumption", "note", "where"], body)
+            + "<h3>Sources</h3>" + _table(["id", "publisher", "title", "year", "address"],
+                                           src_rows))
+
+
+def _facilities_html(results: Results) -> str:
+    years = results.years
+    show = [y for y in (years[0], 2026, 2028, 2030) if y in years]
+    rows = []
+    for i, fi in enumerate(results.arrays.facilities):
+        caps = []
+        for y in show:
+            v = results.arrays.facility_capacity[i, years.index(y)]
+            caps.append("n/d" if v != v else f"{v:,.0f}")
+        rows.append([fi.name, fi.owner, fi.region, fi.stage, fi.status,
+                     fi.capacity_basis, *caps])
+    return ("<h2>Facilities</h2>" + _table(["facility", "owner", "region", "stage", "status",
+                                            "capacity in", *[f"t/yr {y}" for y in show]], rows,
+                                           set(range(6, 6 + len(show))))
+            + '<p class="small">n/d: capacity not disclosed.</p>')
+
+
+def build_report(results: Results, path: str | Path, *,
+                 extra_sections: list[tuple[str, str]] | None = None) -> Path:
+    """Write the HTML report for ``results`` to ``path`` (atomically) and return the path.
+
+    ``extra_sections`` are (title, html) pairs appended by other engines (stress fans,
+    recycling, plans).
+    """
+    import plotly.offline
+
+    from rareflow.results.io import atomic_write_text
+
+    region = results.arrays.focus_region
+    a = answer(results)
+    figs = [
+        figures.sankey(results, region, results.years[0]),
+        figures.sankey(results, region, 2030 if 2030 in results.years else results.years[-1]),
+        figures.import_reliance(results, region),
+        figures.coverage(results, region),
+        figures.demand_by_sector(results, region),
+        figures.concentration(results, results.years[0]),
+    ]
+    fig_html = [f.to_html(full_html=False, include_plotlyjs=False,
+                          config={"displaylogo": False}) for f in figs]
+    extras = "".join(f"<h2>{html.escape(t)}</h2>{h}" for t, h in (extra_sections or []))
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    doc = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>rareflow report: {html.escape(results.scenario.name)}</title>
+<style>{CSS}</style><script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>
+</head><body><header><h1>rareflow: {html.escape(results.scenario.name)}</h1>
+<p>{html.escape(results.scenario.spec.description)}</p>
+<p class="small">Years {results.years[0]}-{results.years[-1]} · focus {region} ·
+mass balance max relative error {results.mass_balance_max_rel_error:.1e} · scenario sha256
+{results.scenario_hash[:12]} · generated {stamp}</p></header><main>
+{_answers_html(a, results)}
+<h2>The chain</h2>{fig_html[0]}{fig_html[1]}
+<h2>Import reliance</h2>{fig_html[2]}
+<h2>Coverage of magnet demand</h2>{fig_html[3]}{fig_html[4]}
+<h2>Where the world's supply is made</h2>{fig_html[5]}
+{extras}
+{_facilities_html(results)}
+{_provenance_html(results)}
+</main></body></html>"""
+    out = Path(path)
+    atomic_write_text(out, doc)
+    return out
