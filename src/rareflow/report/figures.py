@@ -58,7 +58,7 @@ def sankey(results: Results, region: str, year: int) -> Any:
             v = f.imports[ri, oi, j, yi]
             link(f"Imports: {_origin_group(results, o)}", g, v, mat)
         link(g, "Exports", f.exports[ri, j, yi], mat)
-        link(g, "Unsold / stock", f.unsold[ri, j, yi], mat)
+        link(g, "Surplus not taken (stock or unmodelled use)", f.unsold[ri, j, yi], mat)
         for k, p in enumerate(c.processes):
             use = f.activity[ri, k, yi] * c.inputs[k, j]
             h = stage_of_proc[p]

@@ -96,6 +96,7 @@ class Results:
     inputs: FlowInputs
     flows: FlowResult
     mass_balance: dict[str, float] = field(default_factory=dict)
+    recycling: Any = None  # rareflow.model.recycling.RecyclingRun when the scenario has one
 
     # ------------------------------------------------------------------ structure
     @property
@@ -409,10 +410,18 @@ def _version() -> str:
 def run_static(scenario: Scenario, *, check: bool = True) -> Results:
     """Compile and solve ``scenario``; check mass conservation (raises if broken)."""
     arrays = build_arrays(scenario)
+    recycling = None
+    if scenario.spec.recycling is not None:
+        from rareflow.model.recycling import run_recycling, with_secondary_supply
+
+        recycling = run_recycling(scenario, arrays)
+        arrays = with_secondary_supply(scenario, arrays, recycling)
     inputs = flow_inputs(arrays)
     flows = solve_flows(inputs)
     errors = mass_balance_errors(inputs, flows)
     if check:
         check_mass_balance(inputs, flows, MASS_BALANCE_RTOL)
+    if recycling is not None:
+        errors["recycling_chain"] = recycling.chain.check_mass_balance()
     return Results(scenario=scenario, arrays=arrays, inputs=inputs, flows=flows,
-                   mass_balance=errors)
+                   mass_balance=errors, recycling=recycling)

@@ -65,6 +65,15 @@ def build_scenario(doc: Located, uncertain: dict[str, Any]) -> Scenario:
     except FileNotFoundError as exc:
         at(("chain",), str(exc))
         raise RareflowInputError(problems) from None
+    if spec.recycling is not None:
+        # the recycling section's recoveries are those of the chain's recycling processes
+        rec = spec.recycling
+        procs = dict(chain_file.processes)
+        for key, field, value in ((rec.short_loop_process, "yield_", rec.short_loop_recovery),
+                                  (rec.long_loop_process, "recovery", rec.long_loop_recovery)):
+            if key in procs:
+                procs[key] = procs[key].model_copy(update={field: value})
+        chain_file = chain_file.model_copy(update={"processes": procs})
     if spec.processes:
         procs = dict(chain_file.processes)
         for pid, ov in spec.processes.items():
