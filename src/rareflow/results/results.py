@@ -46,7 +46,8 @@ TABLES: dict[str, dict[str, str]] = {
               "stage": "", "material": "", "imports_t": "t/yr"},
     "activity": {"year": "", "region": "", "process": "process id", "stage": "",
                  "activity_t": "t/yr of the process's activity basis",
-                 "capacity_t": "t/yr nameplate of named facilities (same basis)"},
+                 "capacity_t": "t/yr nameplate of named facilities (same basis)",
+                 "utilisation": "activity / capacity where capacity is known (0-1)"},
     "stages": {
         "year": "", "region": "", "stage": "",
         "production_t": "t/yr of the stage's products", "consumption_t": "t/yr",
@@ -254,8 +255,10 @@ class Results:
         df["capacity_t"] = self.arrays.capacity.reshape(-1)
         df = df[(df["activity_t"] > 0) | (df["capacity_t"] > 0)].copy()
         df["stage"] = df["process"].map(dict(zip(c.processes, c.process_stage, strict=True)))
-        return df[["year", "region", "process", "stage", "activity_t", "capacity_t"]].reset_index(
-            drop=True)
+        cap = df["capacity_t"].where(df["capacity_t"] > 0)
+        df["utilisation"] = (df["activity_t"] / cap).clip(upper=1.0)
+        return df[["year", "region", "process", "stage", "activity_t", "capacity_t",
+                   "utilisation"]].reset_index(drop=True)
 
     def _table_stages(self) -> Any:
         stages = self.conversion_stages

@@ -1,0 +1,29 @@
+"""The main job end to end: `rareflow demo` writes a self-contained report and answers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_demo_writes_offline_report(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "rareflow.cli.main", "demo", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert f"report: {out / 'report.html'}" in proc.stdout
+    html = (out / "report.html").read_text()
+    assert "<script" in html and "<script src=" not in html  # plotly.js embedded: opens offline
+    for needle in ("Answers", "Provenance", "usgs_mcs2026", "The chain", "Recycling"):
+        assert needle in html
+    answers = json.loads((out / "answers.json").read_text())
+    nir = answers["import_reliance"]
+    assert nir["mining"] < 0 < 0.8 < nir["magnet"]
+    assert answers["most_china_dependent_stage"] == "magnet"
+    needs = answers["requirements_for_target"]["needs_t"]
+    assert 5_000 < needs["ndpr_oxide"] < 8_000
+    assert 30_000 < needs["reo_concentrate"] < 60_000
+    assert set(answers["capacity_coverage_of_demand"]) == {"2028", "2030"}
+    assert (out / "tables" / "summary.json").exists()
