@@ -182,8 +182,9 @@ def compile_chain(chain: ChainFile) -> CompiledChain:
         if s > 1 + 1e-9:
             problems.append(Problem(f"composition sums to {s:.6g} > 1",
                                     path=f"materials.{mid}"))
-        else:
-            row[eidx[OTHER]] += max(0.0, 1.0 - s)
+        elif 1.0 - s > 1e-12:
+            # the unnamed rest of the material; a rounding residue is not a flow of 'other'
+            row[eidx[OTHER]] += 1.0 - s
         comp[i] = row
         resolving.discard(mid)
         return row
@@ -304,7 +305,8 @@ def compile_chain(chain: ChainFile) -> CompiledChain:
                     f"recipe creates {elements[e]} ({-L[k, e]:.3g} t per t of activity): "
                     "outputs hold more of it than inputs; check compositions and yields",
                     path=f"processes.{pid}"))
-    L = np.clip(L, 0.0, None)
+    # L keeps rounding-level negatives (|L| < 1e-9 of throughput): clipping them would
+    # break A.C + N = B.C + L, which the engines check to 1e-9.
     for mat, proc in chain.routes.items():
         if mat not in midx:
             problems.append(Problem(f"unknown material '{mat}'", path=f"routes.{mat}"))

@@ -239,11 +239,14 @@ class Results:
         return df[keep][["year", "region", "stage", "material", *cols]].reset_index(drop=True)
 
     def _table_trade(self) -> Any:
+        import pandas as pd
+
         c = self.chain
-        df = self._grid(region=self.regions, origin=self.regions, material=c.materials,
-                        year=self.years)
-        df["imports_t"] = self.flows.imports.reshape(-1)
-        df = df[df["imports_t"] > 0].copy()
+        imp = self.flows.imports
+        r, o, m, y = np.nonzero(imp > 0)       # only the flows that exist (the grid is huge)
+        df = pd.DataFrame({"region": np.array(self.regions)[r], "origin": np.array(self.regions)[o],
+                           "material": np.array(c.materials)[m],
+                           "year": np.array(self.years)[y], "imports_t": imp[r, o, m, y]})
         df["stage"] = df["material"].map(dict(zip(c.materials, c.material_stage, strict=True)))
         return df[["year", "region", "origin", "stage", "material", "imports_t"]].reset_index(
             drop=True)
@@ -340,7 +343,7 @@ class Results:
                              "capacity_basis": fi.capacity_basis,
                              "activity_t": self.arrays.facility_activity[i, j],
                              "provenance": fi.provenance})
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=list(TABLES["facilities"]))
 
     # ------------------------------------------------------------------ summary and files
     def summary(self) -> dict[str, Any]:

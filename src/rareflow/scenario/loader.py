@@ -68,7 +68,9 @@ def _merge(base: Located, top: Located) -> Located:
             merged = dict(a)
             for k, v in b.items():
                 sub = (*path, k)
-                if k in merged and isinstance(merged[k], dict) and isinstance(v, dict):
+                if (k in merged and isinstance(merged[k], dict) and isinstance(v, dict)
+                        and "dist" not in v):
+                    # a distribution replaces what it overrides (a schedule, a value)
                     merged[k] = walk(merged[k], v, sub)
                 else:
                     drop_under(sub)
@@ -88,10 +90,11 @@ def _merge(base: Located, top: Located) -> Located:
 
 
 def _prune_nulls(data: Any, depth: int = 0) -> Any:
-    """Entries set to null in keyed collections are removed (after merging)."""
+    """Keys set to null are removed after merging, at any depth below the top (an entry of a
+    collection, an inherited origin share, a schedule year); lists are kept as written."""
     if isinstance(data, dict):
         return {k: _prune_nulls(v, depth + 1) for k, v in data.items()
-                if not (v is None and depth == 1)}
+                if not (v is None and depth >= 1)}
     return data
 
 

@@ -1,9 +1,239 @@
-"""Scenario section `stress:` (owned by the stress engine). Filled in by that engine's author."""
+"""Scenario section ``stress:`` — supply disruptions run month by month by the stress
+engine (:mod:`rareflow.engines.simulate`), sampled over uncertain parameters.
+
+Example::
+
+    stress:
+      horizon: {start: 2025-04, months: 36}
+      base_year: 2025
+      priority: {defence: 0}            # other sectors: tier 1 (pro rata)
+      restrictions:
+        cn_no18:
+          origins: [CN]
+          contains: [Dy, Tb]            # or materials: [ndfeb_sintered]
+          start: 2025-04-04
+          end: 2026-11-10               # or duration: 12 months (may be uncertain)
+          severity: {value: {dist: pert, low: 60 %, mode: 74 %, high: 90 %},
+                     source: exp_may2025, confidence: high}
+          licence_delay: {dist: triangular, low: 1 month, mode: 2 months, high: 3 months}
+          exempt_sectors: []
+          source: mofcom18
+          confidence: high
+
+Figures: a field may be a bare value (``severity: 74 %``), a distribution
+(``{dist: ...}``, see :mod:`rareflow.uncertainty`) or ``{value: <value or distribution>,
+source: id, confidence: ..., note: ...}`` / ``{value: ..., assumption: "..."}`` when it
+needs its own provenance. Every entry (restriction, stockpile, outage, shock, delay) must
+carry ``source:`` + ``confidence:`` or ``assumption:`` (checked after loading, with the
+entry's file and line). Units: masses ``t``, rates ``t/yr`` (the engine works in
+t/month = t/yr / 12), shares ``%``, durations ``months`` or ``yr`` (rounded to whole
+months); dates ``YYYY-MM`` or ``YYYY-MM-DD`` (month resolution: a date counts from the
+start of its month).
+"""
 
 from __future__ import annotations
 
-from rareflow.scenario.types import StrictModel
+import datetime as _dt
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from rareflow.scenario.provenance import Sourced
+from rareflow.scenario.types import Duration, Fraction, Mass, MassRate, StrictModel
+
+
+def _to_month(v: Any) -> tuple[int, int]:
+    if isinstance(v, _dt.datetime | _dt.date):
+        return (v.year, v.month)
+    if isinstance(v, str):
+        m = re.fullmatch(r"\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?\s*", v)
+        if m:
+            y, mo = int(m.group(1)), int(m.group(2))
+            if 1 <= mo <= 12 and 1900 <= y <= 2200:
+                return (y, mo)
+    if isinstance(v, int) and not isinstance(v, bool) and 1900 <= v <= 2200:
+        return (v, 1)
+    raise ValueError(f"expected a date 'YYYY-MM' or 'YYYY-MM-DD' (got {v!r})")
+
+
+Month = Annotated[tuple[int, int], BeforeValidator(_to_month)]
+
+
+class Prov(StrictModel):
+    """Provenance of one figure written as ``{value: ..., source: ..., confidence: ...}``."""
+
+    source: list[str] | str | None = None
+    confidence: str | None = None
+    assumption: str | None = None
+    note: str | None = None
+
+
+def _figure(base: Any) -> Any:
+    """A figure of type ``base``: bare, or ``{value: ..., source/assumption ...}`` (the
+    provenance is kept in :data:`FIGURE_PROVENANCE`-style side fields by the entry)."""
+
+    def unwrap(v: Any) -> Any:
+        if isinstance(v, dict) and "value" in v:
+            extra = set(v) - {"value", "source", "confidence", "assumption", "note"}
+            if extra:
+                raise ValueError(f"unknown key(s) {', '.join(sorted(extra))} beside 'value' "
+                                 "(allowed: source, confidence, assumption, note)")
+            if "source" in v and "confidence" not in v:
+                raise ValueError("a figure with 'source' needs 'confidence: high|medium|low'")
+            return v["value"]
+        return v
+
+    return Annotated[base, BeforeValidator(unwrap)]
+
+
+FShare = _figure(Fraction)
+FDuration = _figure(Duration)
+FMass = _figure(Mass)
+FMassRate = _figure(MassRate)
+FMultiplier = _figure(Annotated[float, Field(ge=0)])
+
+
+class Horizon(StrictModel):
+    start: Month
+    months: int | FDuration = Field(description="whole months, or a duration ('3 yr')")
+
+    @property
+    def n_months(self) -> int:
+        m = self.months
+        return int(m) if isinstance(m, int) else int(round(m * 12))
+
+    @model_validator(mode="after")
+    def _check(self) -> Horizon:
+        if not 1 <= self.n_months <= 1200:
+            raise ValueError(f"horizon must be 1..1200 months (got {self.n_months})")
+        return self
+
+
+class _Window(Sourced):
+    start: Month
+    end: Month | None = Field(None, description="first month no longer affected")
+    duration: FDuration | None = Field(None, description="alternative to end")
+
+    @model_validator(mode="after")
+    def _one_end(self) -> _Window:
+        if self.end is not None and self.duration is not None:
+            raise ValueError("give either end or duration, not both")
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end[0]}-{self.end[1]:02d} is before start "
+                             f"{self.start[0]}-{self.start[1]:02d}")
+        return self
+
+
+class Restriction(_Window):
+    """Export ban, quota or licence regime on flows from ``origins`` to ``destinations``."""
+
+    origins: list[str]
+    destinations: list[str] = Field(default_factory=list, description="default: focus region")
+    materials: list[str] = Field(default_factory=list)
+    contains: list[str] = Field(default_factory=list, description="elements, e.g. [Dy, Tb]: "
+                                "every material containing any of them")
+    severity: FShare = Field(1.0, description="share of the flow stopped (1 = embargo)")
+    licence_delay: FDuration = Field(0.0, description="flow of the first months held back, "
+                                     "then released")
+    exempt_sectors: list[str] = Field(default_factory=list)
+    upstream: bool = Field(True, description="also cut domestic magnet making in proportion "
+                           "to its restricted imported inputs")
+
+    @model_validator(mode="after")
+    def _what(self) -> Restriction:
+        if not self.materials and not self.contains:
+            raise ValueError("name the materials, or the elements they contain (contains:)")
+        return self
+
+
+class StockpileSpec(Sourced):
+    """A stock at ``place`` (a region): a national stockpile, producers' oxide stocks."""
+
+    place: str | None = Field(None, description="default: focus region")
+    material: str | None = Field(None, description="default: the stressed magnet material")
+    size: FMass | None = None
+    months: FDuration | None = Field(None, description="size in months of the served "
+                                     "sectors' demand (alternative to size)")
+    sectors: list[str] = Field(default_factory=list, description="sectors it may serve "
+                               "(default all)")
+    max_draw: FMassRate | None = Field(None, description="t/yr; default unlimited")
+    refill_rate: FMassRate | None = Field(None, description="t/yr; default unlimited")
+    strategic: bool = True
+
+    @model_validator(mode="after")
+    def _size(self) -> StockpileSpec:
+        if (self.size is None) == (self.months is None):
+            raise ValueError("give the stockpile's size (t) or months (of demand), one of them")
+        return self
+
+
+class Inventories(Sourced):
+    """Manufacturers' magnet inventories, in months of each sector's own use."""
+
+    months: FDuration = Field(description="default for every sector")
+    sectors: dict[str, FDuration] = Field(default_factory=dict, description="per-sector "
+                                          "override")
+    refill_share: FShare = Field(0.25, description="share of the target refilled per month "
+                                 "at most")
+
+
+class OutageSpec(_Window):
+    """Capacity lost at one facility, or at a region's stage."""
+
+    facility: str | None = None
+    region: str | None = None
+    capacity_lost: FShare = 1.0
+
+    @model_validator(mode="after")
+    def _where(self) -> OutageSpec:
+        if (self.facility is None) == (self.region is None):
+            raise ValueError("give facility or region (one of them)")
+        return self
+
+
+class DemandShock(_Window):
+    sectors: list[str] = Field(default_factory=list, description="default all")
+    multiplier: FMultiplier
+
+
+class CommissioningDelay(Sourced):
+    facility: str
+    delay: FDuration
 
 
 class StressSection(StrictModel):
-    """The `stress:` section of a scenario file."""
+    """The ``stress:`` section of a scenario file."""
+
+    horizon: Horizon
+    base_year: int | None = Field(None, description="year of the static balance that sets "
+                                  "monthly demand, trade and capacity (default: horizon "
+                                  "start year); later years follow the static schedule")
+    material: str | None = Field(None, description="magnet material stressed (default: the "
+                                 "chain's reference material)")
+    priority: dict[str, int] = Field(default_factory=dict, description="tier per sector "
+                                     "(0 first); unlisted sectors: default_tier")
+    default_tier: int = 1
+    redirect_share: FShare = Field(0.3, description="share of unaffected producers' spare "
+                                   "capacity redirected to the destination")
+    spare_capacity: FShare = Field(0.1, description="foreign producers' spare capacity as a "
+                                   "share of their output")
+    recycling_recovery: FShare | None = Field(None, description="recovery of collected "
+                                              "end-of-life magnets as domestic supply")
+    tolerance: FShare = Field(0.001, description="shortfall share counted as short")
+    restrictions: dict[str, Restriction] = Field(default_factory=dict)
+    stockpiles: dict[str, StockpileSpec] = Field(default_factory=dict)
+    inventories: Inventories | None = None
+    outages: dict[str, OutageSpec] = Field(default_factory=dict)
+    demand_shocks: dict[str, DemandShock] = Field(default_factory=dict)
+    commissioning_delays: dict[str, CommissioningDelay] = Field(default_factory=dict)
+    assumptions: dict[str, str] = Field(default_factory=dict, description="free-text "
+                                        "assumptions printed beside the results")
+
+
+def check(scenario: Any) -> None:
+    """Cross-references of the stress section (regions, sectors, materials, facilities,
+    elements, sources, provenance), each reported with its file and line."""
+    from rareflow.engines.simulate.from_scenario import check_section
+
+    check_section(scenario)

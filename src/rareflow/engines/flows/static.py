@@ -137,21 +137,25 @@ def solve_flows(x: FlowInputs) -> FlowResult:
     surplus = np.maximum(-net, 0.0)
 
     R, M, Y = net.shape
-    shares = x.import_shares[:, x.material_stage, :]                  # [R, M, O]
-    explicit = ~np.isnan(shares[..., 0])                              # [R, M]
-    shares = np.nan_to_num(shares)
-    # explicit origins first
-    imp_explicit = np.einsum("rmy,rmo->romy", deficit * explicit[..., None], shares)
-    drawn = imp_explicit.sum(axis=0)                                   # [O, M, Y]
-    remaining = np.maximum(surplus - drawn, 0.0)                       # [O, M, Y]
-    total_remaining = remaining.sum(axis=0)                            # [M, Y]
-    need_prorata = (deficit * (~explicit)[..., None]).sum(axis=0)      # [M, Y]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fill = np.where(need_prorata > 0, np.minimum(1.0, total_remaining / need_prorata), 0.0)
-        origin_share = np.where(total_remaining > 0, remaining / total_remaining, 0.0)  # [O, M, Y]
-    served = deficit * (~explicit)[..., None] * fill[None]             # [R, M, Y]
-    imp_prorata = np.einsum("rmy,omy->romy", served, origin_share)
-    imports = imp_explicit + imp_prorata
+    imports = np.zeros((R, R, M, Y))
+    for m in range(M):  # one material at a time keeps memory at one [R, O, Y] block
+        if not deficit[:, m].any():
+            continue
+        shares = x.import_shares[:, x.material_stage[m], :]          # [R, O]
+        explicit = ~np.isnan(shares[:, 0])                          # [R]
+        d = deficit[:, m]                                           # [R, Y]
+        # explicit origins first
+        imp = (d * explicit[:, None])[:, None, :] * np.nan_to_num(shares)[:, :, None]
+        remaining = np.maximum(surplus[:, m] - imp.sum(axis=0), 0.0)  # [O, Y]
+        total_remaining = remaining.sum(axis=0)                     # [Y]
+        need_prorata = (d * (~explicit)[:, None]).sum(axis=0)       # [Y]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fill = np.where(need_prorata > 0,
+                            np.minimum(1.0, total_remaining / need_prorata), 0.0)
+            origin_share = np.where(total_remaining > 0, remaining / total_remaining, 0.0)
+        served = d * (~explicit)[:, None] * fill[None, :]            # [R, Y]
+        imp += served[:, None, :] * origin_share[None, :, :]
+        imports[:, :, m, :] = imp
     unmet = deficit - imports.sum(axis=1)
     exports = imports.sum(axis=0)                                      # [O, M, Y]
     unsold = np.maximum(surplus - exports, 0.0)
@@ -176,9 +180,15 @@ def mass_balance_errors(x: FlowInputs, f: FlowResult) -> dict[str, float]:
     used = np.where(ext, used + np.maximum(f.production - f.consumption, 0), used)
     regional = rel(supplied, used)
 
-    element_in = np.einsum("rpy,pe->rpey", f.activity, x.inputs @ x.composition + x.from_nature)
-    element_out = np.einsum("rpy,pe->rpey", f.activity, x.outputs @ x.composition + x.losses)
-    process = rel(element_in, element_out)
+    # per process, element imbalances relative to the process's total mass throughput
+    coef_in = x.inputs @ x.composition + x.from_nature            # [P, E]
+    coef_out = x.outputs @ x.composition + x.losses               # [P, E]
+    imbalance = np.abs(coef_in - coef_out).max(axis=1)             # [P] t per unit activity
+    throughput = np.maximum(coef_in.sum(axis=1), coef_out.sum(axis=1))
+    active = (f.activity > 0).any(axis=(0, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_process = np.where(throughput > 0, imbalance / throughput, imbalance)
+    process = float(per_process[active].max()) if active.any() else 0.0
 
     world = rel(f.imports.sum(axis=(0, 1)), f.exports.sum(axis=0))
 

@@ -1,0 +1,307 @@
+"""Turn a loaded scenario (its ``plan:`` section and compiled arrays) into PlanInputs.
+
+Scope (stated in every report): the plan models the focus region plus the regions of its
+build candidates; all other supply enters as priced *origins* (``plan.supply``) whose
+availability the disruption scenarios scale. Demand is the focus region's final demand of
+the coverage material (and its sibling magnet grades). Existing capacity = facilities whose
+status is in ``plan.existing_status`` (their capacity schedule times utilisation); reported
+production rows that are not facilities are not counted as capacity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from rareflow.dims import MATERIAL, ORIGIN, PROCESS, REGION, SCENARIO, YEAR
+from rareflow.engines.optimize.inputs import OPTION, PlanInputs, upstream_requirements
+from rareflow.errors import Problem, RareflowInputError
+
+NORMAL = "normal"
+
+
+@dataclass(frozen=True)
+class PlanMeta:
+    """What the builder decided, for reports."""
+
+    region: str
+    regions: list[str]
+    years: list[int]
+    variant: str
+    recycling: bool
+    allied: bool
+    option_names: dict[str, str]
+    option_provenance: dict[str, str]
+    option_capex_per_t: dict[str, float]
+    coverage_materials: list[str]
+
+
+def _problem(scenario: Any, path: str, message: str) -> Problem:
+    file, line = scenario.where(path)
+    return Problem(message, file, line, path)
+
+
+def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | None = None,
+                variant: str = "base") -> tuple[PlanInputs, PlanMeta]:
+    """Build :class:`PlanInputs` from ``scenario`` (a loaded :class:`Scenario`).
+
+    ``recycling`` / ``allied`` override ``plan.recycling`` / ``plan.allied``.
+    """
+    from rareflow.model.arrays import _basis_factor, build_arrays, schedule
+
+    plan = scenario.spec.plan
+    if plan is None:
+        raise RareflowInputError.single(
+            "this scenario has no `plan:` section; add one (see us-50pct-coverage)",
+            file=scenario.source_file, path="plan")
+    a = build_arrays(scenario)
+    chain = a.chain
+    recycling = plan.recycling if recycling is None else recycling
+    allied_on = plan.allied if allied is None else allied
+    region = plan.region or scenario.focus_region
+    first = plan.first_year or scenario.years[0]
+    years = [y for y in scenario.years if y >= first]
+    yi = [scenario.years.index(y) for y in years]
+    problems: list[Problem] = []
+
+    is_recycling = {p: chain.process_stage[i] in ("recycling", "end_of_life")
+                    for i, p in enumerate(chain.processes)}
+    cands = {k: c for k, c in plan.candidates.items()
+             if recycling or not is_recycling.get(c.process, False)}
+    regions = [region] + sorted({c.region for c in cands.values() if c.region} - {region})
+    for k, c in cands.items():
+        if c.process not in chain.processes:
+            problems.append(_problem(scenario, f"plan.candidates.{k}.process",
+                                     f"unknown process '{c.process}'"))
+        if c.region and c.region not in a.regions:
+            problems.append(_problem(scenario, f"plan.candidates.{k}.region",
+                                     f"unknown region '{c.region}'"))
+    if problems:
+        raise RareflowInputError(problems)
+
+    P, M = list(chain.processes), list(chain.materials)
+    options = list(cands) or ["none"]
+    R, Y = len(regions), len(years)
+
+    # existing capacity from facilities
+    existing = np.zeros((R, len(P), Y))
+    for f, act in zip(a.facilities, a.facility_activity, strict=True):
+        if f.region in regions and f.status in plan.existing_status:
+            if not recycling and is_recycling[f.process]:
+                continue
+            existing[regions.index(f.region), P.index(f.process)] += act[yi]
+
+    # build options
+    capex = np.full((R, len(P), len(options)), np.nan)
+    fixed = np.full_like(capex, np.nan)
+    life = np.full_like(capex, np.nan)
+    earliest = np.full_like(capex, np.nan)
+    rate = np.full_like(capex, np.inf)
+    maxcap = np.full_like(capex, np.inf)
+    varopex = np.zeros((R, len(P)))
+    names, prov, per_t = {}, {}, {}
+    for o, (k, c) in enumerate(cands.items()):
+        r = regions.index(c.region or region)
+        p = P.index(c.process)
+        factor = _basis_factor(chain, c.process, c.capacity_basis)  # activity per t of basis
+        if c.capex is not None and c.capex_capacity:
+            per = c.capex / (c.capex_capacity * factor)
+        elif c.capex_per_capacity is not None:
+            per = c.capex_per_capacity * 1000.0 / factor
+        else:
+            problems.append(_problem(
+                scenario, f"plan.candidates.{k}",
+                f"build option '{c.name}' has no capex: give capex and capex_capacity, or "
+                "capex_per_capacity (e.g. '41 USD/kg')"))
+            continue
+        if c.fixed_opex_share is None:
+            problems.append(_problem(
+                scenario, f"plan.candidates.{k}",
+                f"build option '{c.name}': fixed_opex_share is missing (a share of capex per "
+                "year, e.g. '4 %'); label it `assumption:` if no source gives it"))
+            continue
+        capex[r, p, o] = per
+        fixed[r, p, o] = per * c.fixed_opex_share
+        life[r, p, o] = c.lifetime
+        earliest[r, p, o] = c.earliest_year
+        if c.max_build_rate is not None:
+            rate[r, p, o] = c.max_build_rate * factor
+        if c.max_capacity is not None:
+            maxcap[r, p, o] = c.max_capacity * factor
+        if c.variable_opex is not None:
+            varopex[r, p] = max(varopex[r, p], c.variable_opex * 1000.0)
+        names[k], prov[k], per_t[k] = c.name, c.provenance, per
+    if problems:
+        raise RareflowInputError(problems)
+
+    # demand: focus region's final demand of the coverage material's stage products
+    cov_mat = plan.coverage.material
+    if cov_mat not in M:
+        raise RareflowInputError([_problem(scenario, "plan.coverage.material",
+                                           f"unknown material '{cov_mat}'")])
+    stage = chain.material_stage[chain.m(cov_mat)]
+    dem_mats = [m for m in chain.stage_materials(stage)]
+    demand = np.zeros((R, len(M), Y))
+    fd = a.final_demand[a.r(region)].sum(0)  # [material, year]
+    for m in dem_mats:
+        demand[0, M.index(m)] = fd[chain.m(m)][yi]
+
+    # supply by origin
+    groups = {g: list(v) for g, v in a.groups.items()}
+    origins: list[str] = []
+    for s in plan.supply.values():
+        if s.origin not in origins:
+            origins.append(s.origin)
+    allied_pool = plan.allied_group or "allied"
+    other_regions = regions[1:]
+    if other_regions and allied_pool not in origins:
+        origins.append(allied_pool)
+    scen = [NORMAL, *plan.disruptions]
+    probs = [1.0 - sum(d.probability for d in plan.disruptions.values()),
+             *[d.probability for d in plan.disruptions.values()]]
+    if probs[0] < -1e-9:
+        problems.append(_problem(scenario, "plan.disruptions",
+                                 "disruption probabilities sum to more than 100 %"))
+    price = np.full((len(origins), len(M), Y), np.nan)
+    avail = np.full((len(scen), len(origins), len(M), Y), np.inf)
+    for sid, s in plan.supply.items():
+        if s.material not in M:
+            problems.append(_problem(scenario, f"plan.supply.{sid}.material",
+                                     f"unknown material '{s.material}'"))
+            continue
+        g, j = origins.index(s.origin), M.index(s.material)
+        price[g, j] = s.price * 1000.0
+        base = np.inf if s.available is None else s.available
+        avail[:, g, j] = base
+        for si, (did, d) in enumerate(plan.disruptions.items(), start=1):
+            if sid in d.available:
+                avail[si, g, j] = d.available[sid]
+            elif sid in d.factor:
+                if not np.isfinite(base):
+                    problems.append(_problem(
+                        scenario, f"plan.disruptions.{did}.factor.{sid}",
+                        "a factor needs a finite normal availability on the supply entry; "
+                        "give `available:` there or an absolute figure here"))
+                avail[si, g, j] = d.factor[sid] * base
+    if problems:
+        raise RareflowInputError(problems)
+
+    members = set(groups.get(plan.allied_group or "", []))
+    allied_arr = np.zeros((R, len(origins)), dtype=bool)
+    if allied_on:
+        for g, o in enumerate(origins):
+            if o == plan.allied_group or o in members:
+                allied_arr[0, g] = True
+    region_origin = np.array([""] + [allied_pool if r in members else "" for r in other_regions],
+                             dtype=object)
+
+    tradeable = np.zeros(len(M), dtype=bool)
+    tradeable[~np.all(np.isnan(price), axis=(0, 2))] = True
+    for k, c in cands.items():
+        if c.region and c.region != region:
+            tradeable |= chain.outputs[P.index(c.process)] > 0
+
+    sale_price = np.full((R, len(M), Y), np.nan)
+    sale_limit = np.full((R, len(M), Y), np.inf)
+    disposal = np.full((R, len(M)), np.nan)
+    for mid, cp in plan.coproducts.items():
+        if mid not in M:
+            problems.append(_problem(scenario, f"plan.coproducts.{mid}",
+                                     f"unknown material '{mid}'"))
+            continue
+        j = M.index(mid)
+        if cp.price is not None:
+            sale_price[:, j] = cp.price * 1000.0
+        if cp.market is not None:
+            sale_limit[:, j] = cp.market
+        if cp.disposal is not None:
+            disposal[:, j] = cp.disposal * 1000.0
+    feed = np.zeros((R, len(M), Y))
+    feed_cost = np.zeros((R, len(M)))
+    if recycling:
+        for fid, fe in plan.feeds.items():
+            if fe.material not in M:
+                problems.append(_problem(scenario, f"plan.feeds.{fid}.material",
+                                         f"unknown material '{fe.material}'"))
+                continue
+            j = M.index(fe.material)
+            feed[0, j] = schedule(fe.available, years, before="zero")
+            feed_cost[0, j] = fe.cost * 1000.0
+    if problems:
+        raise RareflowInputError(problems)
+
+    co_rpo = {REGION: regions, PROCESS: P, OPTION: options}
+    co_rmy = {REGION: regions, MATERIAL: M, YEAR: years}
+
+    def da(x: np.ndarray, co: dict[str, list[Any]]) -> xr.DataArray:
+        return xr.DataArray(x, coords=co, dims=list(co))
+
+    incoef = da(chain.inputs.copy(), {PROCESS: P, MATERIAL: M})
+    outcoef = da(chain.outputs.copy(), {PROCESS: P, MATERIAL: M})
+    demand_da = da(demand, co_rmy)
+
+    # coverage: share (step schedule) of demand, at every listed stage upstream
+    share = schedule(plan.coverage.share, years, before="zero")
+    share_da = xr.DataArray(np.zeros((R, Y)), coords={REGION: regions, YEAR: years},
+                            dims=[REGION, YEAR])
+    share_da[0] = share
+    for i, (proc, mat) in enumerate(plan.coverage.upstream):
+        if proc not in P or mat not in M:
+            problems.append(_problem(scenario, f"plan.coverage.upstream.{i}",
+                                     f"unknown process or material ({proc}, {mat})"))
+    if problems:
+        raise RareflowInputError(problems)
+    req = upstream_requirements(share_da, demand_da, incoef, outcoef,
+                                [tuple(x) for x in plan.coverage.upstream])
+    req = req.reindex({MATERIAL: M}).where(lambda x: x > 0)
+
+    inp = PlanInputs(
+        demand=demand_da,
+        input_coef=incoef,
+        output_coef=outcoef,
+        existing_capacity=da(existing, {REGION: regions, PROCESS: P, YEAR: years}),
+        capex=da(capex, co_rpo),
+        fixed_opex=da(fixed, co_rpo),
+        lifetime=da(life, co_rpo),
+        earliest_year=da(earliest, co_rpo),
+        max_build_rate=da(rate, co_rpo),
+        max_capacity=da(maxcap, co_rpo),
+        var_opex=da(varopex, {REGION: regions, PROCESS: P}),
+        import_price=da(price, {ORIGIN: origins, MATERIAL: M, YEAR: years}),
+        import_availability=da(avail, {SCENARIO: scen, ORIGIN: origins, MATERIAL: M,
+                                       YEAR: years}),
+        probability=da(np.array(probs), {SCENARIO: scen}),
+        allied=da(allied_arr, {REGION: regions, ORIGIN: origins}),
+        region_origin=da(region_origin, {REGION: regions}),
+        trade_cost=float(plan.trade_cost) * 1000.0,
+        sale_price=da(sale_price, co_rmy),
+        sale_limit=da(sale_limit, co_rmy),
+        disposal_cost=da(disposal, {REGION: regions, MATERIAL: M}),
+        feed_availability=da(feed, co_rmy),
+        feed_cost=da(feed_cost, {REGION: regions, MATERIAL: M}),
+        coverage_requirement=req,
+        tradeable=da(tradeable, {MATERIAL: M}),
+        unmet_penalty=float(plan.unmet_penalty) * 1000.0,
+        discount_rate=float(plan.discount_rate),
+        base_year=years[0],
+        option_label=da(np.array([[[names.get(o, o) for o in options]] * len(P)] * R,
+                                 dtype=object), co_rpo),
+    )
+    meta = PlanMeta(
+        region=region, regions=regions, years=years, variant=variant, recycling=recycling,
+        allied=allied_on, option_names=names, option_provenance=prov,
+        option_capex_per_t=per_t,
+        coverage_materials=[m for _, m in plan.coverage.upstream],
+    )
+    return inp, meta
+
+
+VARIANTS = {
+    "base": {},
+    "no_recycling": {"recycling": False},
+    "no_allied": {"allied": False},
+    "no_recycling_no_allied": {"recycling": False, "allied": False},
+}

@@ -1,0 +1,65 @@
+"""Small hand-checkable plan problems shared by the tests (not a test module)."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from rareflow.engines.optimize import OPTION, PlanInputs
+
+
+def da(values, **coords) -> xr.DataArray:
+    """DataArray from nested lists, dims in keyword order."""
+    return xr.DataArray(np.asarray(values, dtype=float), coords=coords, dims=list(coords))
+
+
+def two_region(
+    *,
+    years=(2030, 2031),
+    coverage=(80.0, 80.0),
+    rate=np.inf,
+    china_avail=None,
+    probability=None,
+) -> PlanInputs:
+    """Two regions (A, B), one stage ('make' -> magnet, no inputs), two years, r = 0.
+
+    A: demand 100 t/yr, no capacity; build option 'a_plant': capex 1000 USD per t/yr,
+       lifetime 10 yr (crf 0.1 at r = 0 -> 100 USD/(t/yr)/yr), fixed opex 20 -> 120
+       USD/(t/yr)/yr; variable opex 10 USD/t.
+    B: 60 t/yr existing, variable opex 30 USD/t, no demand; exports join pool 'pool_b',
+       which A counts as allied.
+    China: unlimited at 100 USD/t, not allied. Unmet demand 10,000 USD/t.
+    """
+    years = list(years)
+    demand = da([[[100.0] * len(years)], [[0.0] * len(years)]],
+                region=["A", "B"], material=["magnet"], year=years)
+    inp = PlanInputs(
+        demand=demand,
+        input_coef=da([[0.0]], process=["make"], material=["magnet"]),
+        output_coef=da([[1.0]], process=["make"], material=["magnet"]),
+        existing_capacity=da([[[0.0] * len(years)], [[60.0] * len(years)]],
+                             region=["A", "B"], process=["make"], year=years),
+        capex=da([[[1000.0]], [[np.nan]]], region=["A", "B"], process=["make"],
+                 **{OPTION: ["a_plant"]}),
+        fixed_opex=da([[[20.0]], [[np.nan]]], region=["A", "B"], process=["make"],
+                      **{OPTION: ["a_plant"]}),
+        lifetime=da([[[10.0]], [[np.nan]]], region=["A", "B"], process=["make"],
+                    **{OPTION: ["a_plant"]}),
+        max_build_rate=da([[[rate]], [[np.inf]]], region=["A", "B"], process=["make"],
+                          **{OPTION: ["a_plant"]}),
+        var_opex=da([[10.0], [30.0]], region=["A", "B"], process=["make"]),
+        import_price=da([[[100.0] * len(years)]], origin=["china"], material=["magnet"],
+                        year=years),
+        import_availability=china_avail,
+        probability=probability,
+        allied=xr.DataArray([[False, True], [False, True]],
+                            coords={"region": ["A", "B"], "origin": ["china", "pool_b"]},
+                            dims=["region", "origin"]),
+        region_origin=xr.DataArray(np.array(["", "pool_b"], dtype=object),
+                                   coords={"region": ["A", "B"]}, dims=["region"]),
+        coverage_requirement=da([[list(coverage)], [[np.nan] * len(years)]],
+                                region=["A", "B"], material=["magnet"], year=years),
+        unmet_penalty=1e4,
+        discount_rate=0.0,
+    )
+    return inp
