@@ -45,10 +45,12 @@ def _problem(scenario: Any, path: str, message: str) -> Problem:
 
 
 def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | None = None,
-                variant: str = "base") -> tuple[PlanInputs, PlanMeta]:
+                disruptions: bool = True, variant: str = "base") -> tuple[PlanInputs, PlanMeta]:
     """Build :class:`PlanInputs` from ``scenario`` (a loaded :class:`Scenario`).
 
-    ``recycling`` / ``allied`` override ``plan.recycling`` / ``plan.allied``.
+    ``recycling`` / ``allied`` override ``plan.recycling`` / ``plan.allied``;
+    ``disruptions=False`` keeps only the normal scenario (the coverage target alone then
+    drives the builds).
     """
     from rareflow.model.arrays import _basis_factor, build_arrays, schedule
 
@@ -159,9 +161,10 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
     other_regions = regions[1:]
     if other_regions and allied_pool not in origins:
         origins.append(allied_pool)
-    scen = [NORMAL, *plan.disruptions]
-    probs = [1.0 - sum(d.probability for d in plan.disruptions.values()),
-             *[d.probability for d in plan.disruptions.values()]]
+    disr = dict(plan.disruptions) if disruptions else {}
+    scen = [NORMAL, *disr]
+    probs = [1.0 - sum(d.probability for d in disr.values()),
+             *[d.probability for d in disr.values()]]
     if probs[0] < -1e-9:
         problems.append(_problem(scenario, "plan.disruptions",
                                  "disruption probabilities sum to more than 100 %"))
@@ -176,7 +179,7 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
         price[g, j] = s.price * 1000.0
         base = np.inf if s.available is None else s.available
         avail[:, g, j] = base
-        for si, (did, d) in enumerate(plan.disruptions.items(), start=1):
+        for si, (did, d) in enumerate(disr.items(), start=1):
             if sid in d.available:
                 avail[si, g, j] = d.available[sid]
             elif sid in d.factor:
@@ -299,9 +302,89 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
     return inp, meta
 
 
-VARIANTS = {
+VARIANTS: dict[str, dict[str, bool]] = {
     "base": {},
     "no_recycling": {"recycling": False},
     "no_allied": {"allied": False},
     "no_recycling_no_allied": {"recycling": False, "allied": False},
+    "no_disruption": {"disruptions": False},
 }
+
+
+def run_plan(scenario: Any, variants: list[str] | None = None,
+             solver_options: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Solve the plan of ``scenario`` for each variant.
+
+    Returns variant -> {"meta": PlanMeta, "inputs": PlanInputs, "result": PlanResult} or,
+    for an infeasible variant, {"meta", "inputs", "error": InfeasibleError}.
+    """
+    from rareflow.engines.optimize.solve import optimize_plan
+    from rareflow.errors import InfeasibleError
+
+    plan = scenario.spec.plan
+    if variants is None:
+        variants = list(VARIANTS) if (plan is not None and plan.variants) else ["base"]
+    out: dict[str, dict[str, Any]] = {}
+    for v in variants:
+        if v not in VARIANTS:
+            raise RareflowInputError.single(
+                f"unknown variant '{v}'; known: {', '.join(VARIANTS)}", path="--variants")
+        inp, meta = plan_inputs(scenario, variant=v, **VARIANTS[v])
+        try:
+            out[v] = {"meta": meta, "inputs": inp, "result": optimize_plan(inp, solver_options)}
+        except InfeasibleError as exc:
+            out[v] = {"meta": meta, "inputs": inp, "error": exc}
+    return out
+
+
+def summarise(entry: dict[str, Any]) -> dict[str, Any]:
+    """JSON-ready summary of one variant: builds, costs, coverage and marginal costs."""
+    meta: PlanMeta = entry["meta"]
+    head: dict[str, Any] = {
+        "variant": meta.variant, "region": meta.region, "years": [meta.years[0], meta.years[-1]],
+        "recycling": meta.recycling, "allied": meta.allied,
+    }
+    if "error" in entry:
+        exc = entry["error"]
+        head["status"] = "infeasible"
+        head["message"] = str(exc)
+        head["shortfalls"] = [vars(s) for s in getattr(exc, "shortfalls", [])]
+        return head
+    r = entry["result"]
+    inp = entry["inputs"]
+    head["status"] = r.status
+    head["objective_usd_discounted"] = r.objective
+    head["costs_usd_discounted"] = {
+        k.removesuffix("_discounted"): float(r.costs[k].sum())
+        for k in r.costs.data_vars if str(k).endswith("_discounted")}
+    head["overnight_capex_usd"] = float(r.overnight_capex.sum())
+    builds = []
+    for row in r.build_table().itertuples(index=False):
+        builds.append({
+            "option": row.option, "name": meta.option_names.get(row.option, row.option),
+            "region": row.region, "process": row.process, "year": int(row.year),
+            "build_t_per_yr": float(row.build_t_per_yr),
+            "capex_usd": float(row.build_t_per_yr) * meta.option_capex_per_t.get(row.option, 0),
+            "provenance": meta.option_provenance.get(row.option, ""),
+        })
+    head["builds"] = builds
+    req = inp.coverage_requirement.sel(region=meta.region)
+    sec = r.secure_supply.sel(region=meta.region).min("scenario")
+    mc = r.coverage_marginal_cost.sel(region=meta.region)
+    cov = []
+    for m in meta.coverage_materials:
+        for y in meta.years:
+            q = float(req.sel(material=m, year=y)) if m in req.material else float("nan")
+            if not q > 0:
+                continue
+            cov.append({
+                "material": m, "year": int(y), "required_t": q,
+                "secure_supply_min_over_scenarios_t": float(sec.sel(material=m, year=y)),
+                "marginal_cost_usd_per_t": float(mc.sel(material=m, year=y)),
+            })
+    head["coverage"] = cov
+    head["unmet_expected_t"] = float((r.unmet * inp.probability).sum()) if inp.probability \
+        is not None else float(r.unmet.sum())
+    head["binding"] = r.binding.to_dict(orient="records")
+    head["timings_s"] = r.timings
+    return head

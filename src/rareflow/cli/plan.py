@@ -1,0 +1,96 @@
+"""``rareflow plan SCENARIO --out DIR``: least-cost build plan for a coverage target.
+
+Solves the scenario's ``plan:`` section (linopy + HiGHS) for each variant (with and
+without recycling and allied supply, and without disruptions) and writes
+
+* ``DIR/plan.parquet``: one row per build (variant, region, process, option, facility
+  name, year, t/yr added, capacity built so far), and one row per coverage constraint
+  (requirement, secure supply, marginal cost in USD/t);
+* ``DIR/plan_summary.json``: per variant, status, discounted costs by component, builds,
+  coverage and marginal costs, binding constraint families; an infeasible variant gives
+  the coverage constraint that cannot be met and by how much.
+
+Both are written atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from rareflow.cli.common import handle_errors
+
+
+@handle_errors
+def plan(
+    scenario: str = typer.Argument(..., help="Scenario path or bundled name with a `plan:` section."),
+    out: Path = typer.Option(None, "--out", "-o",
+                             help="Output folder (default rareflow-out/plan-<name>)."),
+    variants: str = typer.Option(
+        None, "--variants",
+        help="Comma-separated: base,no_recycling,no_allied,no_recycling_no_allied,"
+        "no_disruption (default: all when plan.variants is true, else base)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the output folder."),
+) -> None:
+    """Least-cost capacity-expansion plan to reach the scenario's coverage target."""
+    import pandas as pd
+
+    import rareflow
+    from rareflow.cli.common import console
+    from rareflow.engines.optimize.from_scenario import run_plan, summarise
+    from rareflow.results.io import atomic_write_json, atomic_write_parquet
+
+    sc = rareflow.load_scenario(scenario)
+    chosen = [v.strip() for v in variants.split(",")] if variants else None
+    runs = run_plan(sc, chosen)
+    out = out or Path("rareflow-out") / f"plan-{sc.name}"
+
+    rows = []
+    summary = {"scenario": sc.name, "units": {
+        "build_t_per_yr": "t/yr of process activity (its activity basis)",
+        "costs": "USD, discounted to the first plan year, expected over disruption scenarios",
+        "marginal_cost_usd_per_t": "USD per t of secure supply, in that year's money"},
+        "variants": {}}
+    for v, entry in runs.items():
+        s = summarise(entry)
+        summary["variants"][v] = s
+        for b in s.get("builds", []):
+            rows.append({"variant": v, "kind": "build", "region": b["region"],
+                         "process": b["process"], "option": b["option"], "name": b["name"],
+                         "material": None, "year": b["year"], "value": b["build_t_per_yr"],
+                         "secure_t": None, "marginal_cost_usd_per_t": None})
+        for c in s.get("coverage", []):
+            rows.append({"variant": v, "kind": "coverage", "region": s["region"],
+                         "process": None, "option": None, "name": None,
+                         "material": c["material"], "year": c["year"], "value": c["required_t"],
+                         "secure_t": c["secure_supply_min_over_scenarios_t"],
+                         "marginal_cost_usd_per_t": c["marginal_cost_usd_per_t"]})
+    df = pd.DataFrame(rows, columns=["variant", "kind", "region", "process", "option", "name",
+                                     "material", "year", "value", "secure_t",
+                                     "marginal_cost_usd_per_t"])
+    atomic_write_parquet(out / "plan.parquet", df, {
+        "scenario": sc.name,
+        "units": "value: t/yr (build: capacity added; coverage: requirement); "
+                 "marginal_cost_usd_per_t: USD/t"})
+    atomic_write_json(out / "plan_summary.json", summary)
+
+    if quiet:
+        print(out)
+        return
+    con = console()
+    for v, s in summary["variants"].items():
+        if s["status"] == "infeasible":
+            con.print(f"[bold]{v}[/bold]: infeasible - {s['message'].splitlines()[0]}")
+            continue
+        total = s["objective_usd_discounted"] / 1e9
+        con.print(f"[bold]{v}[/bold]: {total:,.2f} GUSD discounted; overnight capex "
+                  f"{s['overnight_capex_usd'] / 1e6:,.0f} MUSD; {len(s['builds'])} builds")
+        for b in s["builds"]:
+            con.print(f"   {b['year']}  {b['name']:<48s} {b['process']:<24s} "
+                      f"+{b['build_t_per_yr']:>9,.0f} t/yr")
+        binding = [c for c in s["coverage"] if c["marginal_cost_usd_per_t"] > 1e-6]
+        for c in binding[:8]:
+            con.print(f"   coverage {c['material']} {c['year']}: "
+                      f"{c['marginal_cost_usd_per_t']:,.0f} USD/t")
+    con.print(f"written: {out / 'plan.parquet'}, {out / 'plan_summary.json'}")
