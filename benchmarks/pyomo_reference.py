@@ -51,7 +51,10 @@ def build_pyomo(p: PlanInputs) -> pyo.ConcreteModel:
     demand = p.demand.transpose("region", "material", "year").values
     price = p.import_price.transpose("origin", "material", "year").values
     avail = p.import_availability.transpose("scenario", "origin", "material", "year").values
-    prob = p.probability.values
+    if "year" in p.probability.dims:  # a compressed problem: probability per copy and year
+        prob2 = p.probability.transpose("scenario", "year").values
+    else:
+        prob2 = np.repeat(p.probability.values[:, None], len(Y), axis=1)
     allied = p.allied.transpose("region", "origin").values
     rorig = [str(x) for x in p.region_origin.values]
     tradeable = p.tradeable.values
@@ -73,6 +76,11 @@ def build_pyomo(p: PlanInputs) -> pyo.ConcreteModel:
     yi = {x: i for i, x in enumerate(Y)}
     si = {x: i for i, x in enumerate(S)}
 
+    def live(s: Any, y: int) -> bool:
+        return bool(prob2[si[s], yi[y]] > 0)
+
+    SY = [(s, y) for s in S for y in Y if live(s, y)]
+
     m = pyo.ConcreteModel("rareflow_plan")
     # ---- index sets (sparse, as the linopy masks) -----------------------------------
     opt_idx = [(r, q, o) for r, q, o in itertools.product(R, P, O)
@@ -83,31 +91,32 @@ def build_pyomo(p: PlanInputs) -> pyo.ConcreteModel:
                or any((r, q, o) in opt_set for o in O)}
     m.KI = pyo.Set(initialize=[(r, q, o, y) for (r, q, o) in opt_idx for y in Y], dimen=4)
     m.XI = pyo.Set(initialize=[(s, r, q, y) for s in S for (r, q) in sorted(can_run, key=str)
-                               for y in Y], dimen=4)
+                               for y in Y if live(s, y)], dimen=4)
     ext_idx = [(g, mm, y) for g, mm, y in itertools.product(G, M, Y)
                if not np.isnan(price[gi[g], mi[mm], yi[y]])]
-    m.EI = pyo.Set(initialize=[(s, g, mm, y) for s in S for (g, mm, y) in ext_idx], dimen=4)
+    m.EI = pyo.Set(initialize=[(s, g, mm, y) for s in S for (g, mm, y) in ext_idx
+                               if live(s, y)], dimen=4)
     members = {g: [r for r in R if rorig[ri[r]] == g] for g in G}
     pool_has = {(g, mm) for g, mm in itertools.product(G, M)
                 if tradeable[mi[mm]] and (not np.all(np.isnan(price[gi[g], mi[mm]]))
                                           or members[g])}
     m.II = pyo.Set(initialize=[(s, r, g, mm, y) for s in S for r in R for (g, mm) in
-                               sorted(pool_has, key=str) for y in Y], dimen=5)
+                               sorted(pool_has, key=str) for y in Y if live(s, y)], dimen=5)
     exp_rm = [(r, mm) for r, mm in itertools.product(R, M) if rorig[ri[r]] and tradeable[mi[mm]]]
-    m.QI = pyo.Set(initialize=[(s, r, mm, y) for s in S for (r, mm) in exp_rm for y in Y],
-                   dimen=4)
+    m.QI = pyo.Set(initialize=[(s, r, mm, y) for s in S for (r, mm) in exp_rm for y in Y
+                               if live(s, y)], dimen=4)
     sale_rmy = [(r, mm, y) for r, mm, y in itertools.product(R, M, Y)
                 if not np.isnan(sprice[ri[r], mi[mm], yi[y]])]
-    m.SI = pyo.Set(initialize=[(s, *k) for s in S for k in sale_rmy], dimen=4)
+    m.SI = pyo.Set(initialize=[(s, *k) for s in S for k in sale_rmy if live(s, k[2])], dimen=4)
     disp_rm = [(r, mm) for r, mm in itertools.product(R, M) if not np.isnan(dcost[ri[r], mi[mm]])]
-    m.DI = pyo.Set(initialize=[(s, r, mm, y) for s in S for (r, mm) in disp_rm for y in Y],
-                   dimen=4)
+    m.DI = pyo.Set(initialize=[(s, r, mm, y) for s in S for (r, mm) in disp_rm for y in Y
+                               if live(s, y)], dimen=4)
     feed_rmy = [(r, mm, y) for r, mm, y in itertools.product(R, M, Y)
                 if feedav[ri[r], mi[mm], yi[y]] > 0]
-    m.FI = pyo.Set(initialize=[(s, *k) for s in S for k in feed_rmy], dimen=4)
+    m.FI = pyo.Set(initialize=[(s, *k) for s in S for k in feed_rmy if live(s, k[2])], dimen=4)
     unmet_rmy = [(r, mm, y) for r, mm, y in itertools.product(R, M, Y)
                  if demand[ri[r], mi[mm], yi[y]] > 0]
-    m.UI = pyo.Set(initialize=[(s, *k) for s in S for k in unmet_rmy], dimen=4)
+    m.UI = pyo.Set(initialize=[(s, *k) for s in S for k in unmet_rmy if live(s, k[2])], dimen=4)
 
     # ---- variables --------------------------------------------------------------------
     m.build = pyo.Var(m.KI, within=pyo.NonNegativeReals)
@@ -161,7 +170,9 @@ def build_pyomo(p: PlanInputs) -> pyo.ConcreteModel:
 
     bal_rm = [(r, mm) for r, mm in itertools.product(R, M)
               if any((r, q) in can_run for q in procs_net[mm])
-              or demand[ri[r], mi[mm]].max() > 0 or feedav[ri[r], mi[mm]].max() > 0]
+              or demand[ri[r], mi[mm]].max() > 0 or feedav[ri[r], mi[mm]].max() > 0
+              or not np.all(np.isnan(sprice[ri[r], mi[mm]])) or not np.isnan(dcost[ri[r], mi[mm]])
+              or imp_of[(r, mm)] or (r, mm) in exp_set]
 
     def balance(m, s, r, mm, y):
         e = sum(float(outcoef[pi[q], mi[mm]] - incoef[pi[q], mi[mm]]) * m.act[s, r, q, y]
@@ -182,7 +193,7 @@ def build_pyomo(p: PlanInputs) -> pyo.ConcreteModel:
         return e == float(demand[ri[r], mi[mm], yi[y]])
 
     m.material_balance = pyo.Constraint(
-        [(s, r, mm, y) for s in S for (r, mm) in bal_rm for y in Y], rule=balance)
+        [(s, r, mm, y) for (s, y) in SY for (r, mm) in bal_rm], rule=balance)
 
     avail_idx = [k for k in m.EI if np.isfinite(avail[si[k[0]], gi[k[1]], mi[k[2]], yi[k[3]]])]
     m.import_availability = pyo.Constraint(avail_idx, rule=lambda m, s, g, mm, y:
@@ -197,13 +208,13 @@ def build_pyomo(p: PlanInputs) -> pyo.ConcreteModel:
         return e <= 0
 
     m.origin_pool = pyo.Constraint(
-        [(s, g, mm, y) for s in S for (g, mm) in sorted(pool_has, key=str) for y in Y], rule=pool)
+        [(s, g, mm, y) for (s, y) in SY for (g, mm) in sorted(pool_has, key=str)], rule=pool)
     m.no_reexport = pyo.Constraint(
-        [(s, r, mm, y) for s in S for (r, mm) in exp_rm for y in Y],
+        [(s, r, mm, y) for (s, y) in SY for (r, mm) in exp_rm],
         rule=lambda m, s, r, mm, y: m.exp[s, r, mm, y] - production(m, s, r, mm, y,
                                                                    procs_out[mm]) <= 0)
     lim_idx = [(s, r, mm, y) for s in S for (r, mm, y) in sale_rmy
-               if np.isfinite(slimit[ri[r], mi[mm], yi[y]])]
+               if live(s, y) and np.isfinite(slimit[ri[r], mi[mm], yi[y]])]
     m.sale_limit = pyo.Constraint(lim_idx, rule=lambda m, s, r, mm, y:
                                   m.sell[s, r, mm, y] <= slimit[ri[r], mi[mm], yi[y]])
 
@@ -217,11 +228,12 @@ def build_pyomo(p: PlanInputs) -> pyo.ConcreteModel:
         e += sum(m.imp[s, r, g, mm, y] for g in imp_of[(r, mm)] if allied[ri[r], gi[g]])
         return e >= float(req[ri[r], mi[mm], yi[y]])
 
-    m.coverage = pyo.Constraint([(s, *k) for s in S for k in cov_rmy], rule=coverage)
+    m.coverage = pyo.Constraint([(s, *k) for s in S for k in cov_rmy if live(s, k[2])],
+                                rule=coverage)
 
     # ---- objective --------------------------------------------------------------------
     def wt(s, y):
-        return float(prob[si[s]] * df[yi[y]])
+        return float(prob2[si[s], yi[y]] * df[yi[y]])
 
     obj = sum(float((crf[ri[r], pi[q], oi[o]] * capex[ri[r], pi[q], oi[o]]
                      + fom[ri[r], pi[q], oi[o]]) * df[yi[y]]) * m.newcap[r, q, o, y]

@@ -10,7 +10,8 @@ without recycling and allied supply, and without disruptions) and writes
   coverage and marginal costs, binding constraint families; an infeasible variant gives
   the coverage constraint that cannot be met and by how much.
 
-Both are written atomically.
+Both are written atomically. If the first variant (``base``) is infeasible the command
+prints ``infeasible: coverage[...] ... short by N t/yr`` and exits with code 2.
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ def plan(
                  "marginal_cost_usd_per_t: USD/t"})
     atomic_write_json(out / "plan_summary.json", summary)
 
+    first = next(iter(runs))
+    if "error" in runs[first]:
+        # outputs are written (with the shortfall rows); the run itself failed: exit 2
+        raise runs[first]["error"]
     if quiet:
         print(out)
         return

@@ -104,6 +104,12 @@ class PlanFeed(Sourced):
     cost: Price = 0.0
 
 
+class PlanOperatingCost(Sourced):
+    """Variable operating cost of a process, for existing plants and new builds alike."""
+
+    variable_opex: Price
+
+
 class PlanCoverage(Sourced):
     """At least ``share`` of the region's demand of ``material`` from domestic or allied
     supply, and the same share of its upstream requirement at every stage listed."""
@@ -133,6 +139,8 @@ class PlanSection(StrictModel):
     candidates: dict[str, PlanCandidate] = Field(default_factory=dict)
     supply: dict[str, PlanSupply] = Field(default_factory=dict)
     disruptions: dict[str, PlanDisruption] = Field(default_factory=dict)
+    operating_costs: dict[str, PlanOperatingCost] = Field(
+        default_factory=dict, description="process -> variable opex (existing and new plants)")
     coproducts: dict[str, PlanCoproduct] = Field(default_factory=dict)
     feeds: dict[str, PlanFeed] = Field(default_factory=dict)
     variants: bool = Field(

@@ -45,12 +45,13 @@ def _problem(scenario: Any, path: str, message: str) -> Problem:
 
 
 def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | None = None,
-                disruptions: bool = True, variant: str = "base") -> tuple[PlanInputs, PlanMeta]:
+                disruptions: bool = True, coverage: bool = True,
+                variant: str = "base") -> tuple[PlanInputs, PlanMeta]:
     """Build :class:`PlanInputs` from ``scenario`` (a loaded :class:`Scenario`).
 
     ``recycling`` / ``allied`` override ``plan.recycling`` / ``plan.allied``;
     ``disruptions=False`` keeps only the normal scenario (the coverage target alone then
-    drives the builds).
+    drives the builds); ``coverage=False`` drops the target (to price it).
     """
     from rareflow.model.arrays import _basis_factor, build_arrays, schedule
 
@@ -136,6 +137,12 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
         if c.variable_opex is not None:
             varopex[r, p] = max(varopex[r, p], c.variable_opex * 1000.0)
         names[k], prov[k], per_t[k] = c.name, c.provenance, per
+    for proc, oc in plan.operating_costs.items():
+        if proc not in P:
+            problems.append(_problem(scenario, f"plan.operating_costs.{proc}",
+                                     f"unknown process '{proc}'"))
+            continue
+        varopex[:, P.index(proc)] = oc.variable_opex * 1000.0
     if problems:
         raise RareflowInputError(problems)
 
@@ -247,7 +254,7 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
     demand_da = da(demand, co_rmy)
 
     # coverage: share (step schedule) of demand, at every listed stage upstream
-    share = schedule(plan.coverage.share, years, before="zero")
+    share = schedule(plan.coverage.share, years, before="zero") * (1.0 if coverage else 0.0)
     share_da = xr.DataArray(np.zeros((R, Y)), coords={REGION: regions, YEAR: years},
                             dims=[REGION, YEAR])
     share_da[0] = share
@@ -308,6 +315,8 @@ VARIANTS: dict[str, dict[str, bool]] = {
     "no_allied": {"allied": False},
     "no_recycling_no_allied": {"recycling": False, "allied": False},
     "no_disruption": {"disruptions": False},
+    "no_target": {"coverage": False},
+    "no_target_no_disruption": {"coverage": False, "disruptions": False},
 }
 
 
@@ -359,7 +368,7 @@ def summarise(entry: dict[str, Any]) -> dict[str, Any]:
         for k in r.costs.data_vars if str(k).endswith("_discounted")}
     head["overnight_capex_usd"] = float(r.overnight_capex.sum())
     builds = []
-    for row in r.build_table().itertuples(index=False):
+    for row in r.build_table(tol=0.5).itertuples(index=False):
         builds.append({
             "option": row.option, "name": meta.option_names.get(row.option, row.option),
             "region": row.region, "process": row.process, "year": int(row.year),

@@ -68,11 +68,18 @@ def weights(p: PlanInputs) -> Weights:
     return Weights(df=df, w=w, crf=crf)
 
 
+def _live(p: PlanInputs) -> xr.DataArray:
+    """[scenario(, year)] True where the operating copy carries probability (a compressed
+    problem has probability on [scenario, year] and empty copies)."""
+    return p.probability > 0
+
+
 def _mask_act(p: PlanInputs) -> xr.DataArray:
     can = (p.existing_capacity.max(YEAR) > 0) | p.capex.notnull().any(OPTION)
-    return can.expand_dims({SCENARIO: p.probability[SCENARIO]}).broadcast_like(
+    m = can.expand_dims({SCENARIO: p.probability[SCENARIO]}).broadcast_like(
         p.existing_capacity
-    ).transpose(SCENARIO, REGION, PROCESS, YEAR)
+    ) & _live(p)
+    return m.transpose(SCENARIO, REGION, PROCESS, YEAR)
 
 
 def _sry(p: PlanInputs, mask_rm: xr.DataArray) -> xr.DataArray:
@@ -83,7 +90,7 @@ def _sry(p: PlanInputs, mask_rm: xr.DataArray) -> xr.DataArray:
                 MATERIAL: p.demand[MATERIAL], YEAR: p.demand[YEAR]},
         dims=[SCENARIO, REGION, MATERIAL, YEAR],
     )
-    return (full & mask_rm).transpose(SCENARIO, REGION, MATERIAL, YEAR)
+    return (full & mask_rm & _live(p)).transpose(SCENARIO, REGION, MATERIAL, YEAR)
 
 
 def add_variables(m: linopy.Model, p: PlanInputs, *, relax_coverage: bool) -> None:
@@ -100,17 +107,17 @@ def add_variables(m: linopy.Model, p: PlanInputs, *, relax_coverage: bool) -> No
     m.add_variables(lower=0, coords=[act_mask[d].to_index() for d in act_mask.dims],
                     name="activity", mask=act_mask)
 
-    ext_mask = p.import_price.notnull().expand_dims(
-        {SCENARIO: p.probability[SCENARIO]}).transpose(SCENARIO, ORIGIN, MATERIAL, YEAR)
+    ext_mask = (p.import_price.notnull().expand_dims(
+        {SCENARIO: p.probability[SCENARIO]}) & _live(p)).transpose(SCENARIO, ORIGIN, MATERIAL, YEAR)
     m.add_variables(lower=0, coords=[ext_mask[d].to_index() for d in ext_mask.dims],
                     name="external_supply", mask=ext_mask)
 
     # an origin pool offers m if it has an external price for m or a member region
     member = _membership(p)  # [region, origin]
     pool_has = p.import_price.notnull().any(YEAR) | (member.any(REGION) & p.tradeable)
-    imp_mask = (pool_has & p.tradeable).broadcast_like(p.allied).expand_dims(
+    imp_mask = ((pool_has & p.tradeable).broadcast_like(p.allied).expand_dims(
         {SCENARIO: p.probability[SCENARIO], YEAR: p.demand[YEAR]}
-    ).transpose(SCENARIO, REGION, ORIGIN, MATERIAL, YEAR)
+    ) & _live(p)).transpose(SCENARIO, REGION, ORIGIN, MATERIAL, YEAR)
     m.add_variables(lower=0, coords=[imp_mask[d].to_index() for d in imp_mask.dims],
                     name="imports", mask=imp_mask)
 
@@ -210,9 +217,21 @@ def define_material_balance(m: linopy.Model, p: PlanInputs, w: Weights) -> None:
         + _v(m, "feed")
         + _v(m, "unmet")
     )
-    touched = ((net != 0).any(PROCESS) & _mask_act(p).any(SCENARIO).any(YEAR).any(PROCESS)) | (
-        p.demand > 0
-    ) | (p.feed_availability > 0)
+    # a row wherever a term can exist, in every year (so no variable escapes its balance)
+    can_run = _mask_act(p).any(SCENARIO).any(YEAR)  # [region, process]
+    member = _membership(p)
+    pool_has = (p.import_price.notnull().any(YEAR) | member.any(REGION)) & p.tradeable
+    has_pool = xr.DataArray(p.region_origin.values != "", coords=p.region_origin.coords,
+                            dims=[REGION])
+    touched = (
+        ((net != 0) & can_run).any(PROCESS)
+        | (p.demand > 0).any(YEAR)
+        | (p.feed_availability > 0).any(YEAR)
+        | p.sale_price.notnull().any(YEAR)
+        | p.disposal_cost.notnull()
+        | pool_has.any(ORIGIN)
+        | (has_pool & p.tradeable)
+    )
     mask = _sry(p, touched)
     m.add_constraints(lhs == p.demand, name="material_balance", mask=mask)
 
@@ -221,7 +240,7 @@ def define_import_availability(m: linopy.Model, p: PlanInputs, w: Weights) -> No
     """E[s,g,m,y] ≤ availability[s,g,m,y]   (disruption scenarios scale availability)."""
     E = _v(m, "external_supply")
     av = p.import_availability
-    mask = p.import_price.notnull() & np.isfinite(av)
+    mask = (p.import_price.notnull() & np.isfinite(av) & _live(p)).transpose(*av.dims)
     m.add_constraints(E <= av.where(mask, 0.0), name="import_availability", mask=mask)
 
 
@@ -236,7 +255,7 @@ def define_origin_pool(m: linopy.Model, p: PlanInputs, w: Weights) -> None:
     pool_has = (p.import_price.notnull().any(YEAR) | (_membership(p).any(REGION))) & p.tradeable
     mask = pool_has.expand_dims({SCENARIO: p.probability[SCENARIO], YEAR: p.demand[YEAR]})
     m.add_constraints(lhs <= 0, name="origin_pool",
-                      mask=mask.transpose(SCENARIO, ORIGIN, MATERIAL, YEAR))
+                      mask=(mask & _live(p)).transpose(SCENARIO, ORIGIN, MATERIAL, YEAR))
 
 
 def define_no_reexport(m: linopy.Model, p: PlanInputs, w: Weights) -> None:

@@ -8,7 +8,7 @@ Three steps, as in PyPSA: :func:`~.model.build_model` â†’ :func:`solve_model` â†
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from rareflow.dims import MATERIAL, ORIGIN, PROCESS, REGION, SCENARIO, YEAR
+from rareflow.engines.optimize.compress import compress_scenarios, expand
 from rareflow.engines.optimize.inputs import OPTION, PlanInputs, prepare
 from rareflow.engines.optimize.model import FAMILIES, Weights, build_model, weights
 from rareflow.errors import InfeasibleError, RareflowError
@@ -182,6 +183,34 @@ def extract(m: Any, p: PlanInputs, w: Weights, status: str) -> PlanResult:
     )
 
 
+def _expand_result(res: PlanResult, mapping: np.ndarray, full: PlanInputs,
+                   comp: PlanInputs) -> PlanResult:
+    """Per-scenario arrays of a compressed solve, back on the original scenarios."""
+    sc = full.probability[SCENARIO]
+    changes: dict[str, Any] = {}
+    for name in ("activity", "imports", "external_supply", "exports", "sales", "disposal",
+                 "feed", "unmet", "secure_supply", "coverage_marginal_cost_by_scenario"):
+        changes[name] = expand(getattr(res, name), mapping, sc)
+    changes["duals"] = {
+        k: expand(v, mapping, sc, full.probability, comp.probability)
+        for k, v in res.duals.items()
+    }
+    return replace(res, **changes)
+
+
+def _rename_copies(short: list[Shortfall], mapping: np.ndarray,
+                   full: PlanInputs) -> list[Shortfall]:
+    names = [str(x) for x in full.probability[SCENARIO].values]
+    years = [int(y) for y in full.demand[YEAR].values]
+    out = []
+    for sh in short:
+        k = int(sh.scenario.removeprefix("copy"))
+        yi = years.index(sh.year)
+        members = [names[i] for i in range(len(names)) if mapping[i, yi] == k]
+        out.append(replace(sh, scenario="/".join(members)))
+    return out
+
+
 @dataclass(frozen=True)
 class Shortfall:
     """One coverage row that cannot be met: where, how much is required and missing."""
@@ -222,8 +251,10 @@ def diagnose_infeasible(
 
 def _infeasible_message(short: list[Shortfall]) -> str:
     if not short:
-        return ("the plan problem has no feasible solution and relaxing the coverage "
-                "constraints does not help; check capacities, recipes and bounds")
+        return ("the plan problem has no optimal solution and relaxing the coverage "
+                "constraints does not help: it may be unbounded (a product sells above its "
+                "cost with no sale_limit and no build-rate or max_capacity limit) or "
+                "inconsistent; check sale limits, capacities, recipes and bounds")
     head = short[0]
     lines = [
         f"coverage target cannot be met: constraint coverage[{head.region}, {head.material}, "
@@ -244,9 +275,13 @@ def _infeasible_message(short: list[Shortfall]) -> str:
 
 
 def optimize_plan(
-    inputs: PlanInputs, solver_options: dict[str, Any] | None = None
+    inputs: PlanInputs, solver_options: dict[str, Any] | None = None, *,
+    compress: bool = True,
 ) -> PlanResult:
     """Build, solve and extract the least-cost plan for ``inputs``.
+
+    ``compress`` merges, year by year, disruption scenarios whose data are identical
+    (exact: see :mod:`.compress`); results are expanded back to the original scenarios.
 
     Raises
     ------
@@ -258,7 +293,11 @@ def optimize_plan(
         ``exc.shortfalls`` lists every such row.
     """
     t0 = time.perf_counter()
-    p = prepare(inputs)
+    p_full = prepare(inputs)
+    mapping = None
+    p = p_full
+    if compress and p_full.probability.sizes[SCENARIO] > 1:
+        p, mapping = compress_scenarios(p_full)
     t1 = time.perf_counter()
     m = build_model(p)
     t2 = time.perf_counter()
@@ -267,11 +306,15 @@ def optimize_plan(
     if status != "ok":
         if "infeasible" in str(cond).lower() or "unbounded" in str(cond).lower():
             short = diagnose_infeasible(p, solver_options)
+            if mapping is not None:
+                short = _rename_copies(short, mapping, p_full)
             exc = InfeasibleError(_infeasible_message(short))
             exc.shortfalls = short  # type: ignore[attr-defined]
             raise exc
         raise RareflowError(f"HiGHS stopped without an optimal plan: {status}, {cond}")
     res = extract(m, p, weights(p), str(cond))
+    if mapping is not None:
+        res = _expand_result(res, mapping, p_full, p)
     t4 = time.perf_counter()
     res.timings.update(prepare=t1 - t0, build=t2 - t1, solve=t3 - t2, extract=t4 - t3)
     return res
