@@ -75,6 +75,11 @@ def plan(
         "units": "value: t/yr (build: capacity added; coverage: requirement); "
                  "marginal_cost_usd_per_t: USD/t"})
     atomic_write_json(out / "plan_summary.json", summary)
+    from rareflow.report.html import build_page
+    from rareflow.report.section_plan import plan_html
+
+    build_page(f"rareflow plan: {sc.name}", sc.spec.description,
+               [("Least-cost build-out", plan_html(sc, summary))], out / "plan_report.html")
 
     first = next(iter(runs))
     if "error" in runs[first]:
@@ -98,4 +103,5 @@ def plan(
         for c in binding[:8]:
             con.print(f"   coverage {c['material']} {c['year']}: "
                       f"{c['marginal_cost_usd_per_t']:,.0f} USD/t")
-    con.print(f"written: {out / 'plan.parquet'}, {out / 'plan_summary.json'}")
+    con.print(f"written: {out / 'plan.parquet'}, {out / 'plan_summary.json'}, "
+              f"{out / 'plan_report.html'}")

@@ -191,3 +191,21 @@ mass balance max relative error {results.mass_balance_max_rel_error:.1e} · scen
     out = Path(path)
     atomic_write_text(out, doc)
     return out
+
+
+def build_page(title: str, subtitle: str, sections: list[tuple[str, str]],
+               path: str | Path) -> Path:
+    """A standalone self-contained page of report sections (e.g. a plan report)."""
+    import plotly.offline
+
+    from rareflow.results.io import atomic_write_text
+
+    body = "".join(f"<h2>{html.escape(t)}</h2>{h}" for t, h in sections)
+    doc = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>{html.escape(title)}</title><style>{CSS}</style>
+<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script></head><body>
+<header><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p></header>
+<main>{body}</main></body></html>"""
+    out = Path(path)
+    atomic_write_text(out, doc)
+    return out
