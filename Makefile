@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= rareflow-out
 
-.PHONY: demo test install install-dev lint bench clean
+.PHONY: demo test install install-dev bench bench-plan-full clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,17 @@ demo: install
 test: install-dev
 	$(BIN)/python -m pytest -n 2 -q tests
 
+## Benchmarks against the peers named in the issues (minutes; not part of the tests).
+## The full 50x8x30x20 plan LP takes about 15 min with rareflow and 20 min with Pyomo:
+## `make bench-plan-full` runs it; `make bench` uses the exact scenario compression.
 bench: install-dev
-	for f in benchmarks/bench_*.py; do $(BIN)/python $$f || exit 1; done
+	$(BIN)/python benchmarks/bench_run.py
+	$(BIN)/python benchmarks/bench_stocks.py
+	$(BIN)/python benchmarks/bench_simulate.py
+	$(BIN)/python benchmarks/bench_optimize.py --compress
+
+bench-plan-full: install-dev
+	$(BIN)/python benchmarks/bench_optimize.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis
