@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= rareflow-out
 
-.PHONY: demo test install install-dev bench bench-plan-full clean
+.PHONY: demo test install install-dev lint bench bench-plan-full clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ test: install-dev
 ## Benchmarks against the peers named in the issues (minutes; not part of the tests).
 ## The full 50x8x30x20 plan LP takes about 15 min with rareflow and 20 min with Pyomo:
 ## `make bench-plan-full` runs it; `make bench` uses the exact scenario compression.
+lint: install-dev
+	$(BIN)/ruff check src tests benchmarks tools
+
 bench: install-dev
 	$(BIN)/python benchmarks/bench_run.py
 	$(BIN)/python benchmarks/bench_stocks.py

@@ -56,8 +56,8 @@ def _worker(case: str, args: argparse.Namespace) -> dict:
     else:
         sys.path.insert(0, str(HERE))
         import pyomo.environ as pyo
-        from pyomo_reference import build_pyomo
         from pyomo.contrib.appsi.solvers import Highs
+        from pyomo_reference import build_pyomo
 
         t0 = time.perf_counter()
         m = build_pyomo(p)

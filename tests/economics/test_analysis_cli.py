@@ -140,7 +140,12 @@ def test_run_case_assembles_flows_consistently():
     import numpy_financial as npf
 
     from rareflow.engines.economics.analysis import (
-        Case, FacilitySpec, IndexSpec, LoanSpec, PriceLinkSpec, ProductSpec,
+        Case,
+        FacilitySpec,
+        IndexSpec,
+        LoanSpec,
+        PriceLinkSpec,
+        ProductSpec,
     )
     from rareflow.engines.economics.cashflows import straight_line
 

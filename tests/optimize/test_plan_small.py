@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xarray as xr
-from optimize_cases import da, two_region
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from optimize_cases import da, two_region
 
 from rareflow.engines.optimize import OPTION, PlanInputs, optimize_plan, upstream_requirements
 from rareflow.errors import InfeasibleError, RareflowInputError

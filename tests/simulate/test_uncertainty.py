@@ -7,7 +7,6 @@ import pytest
 from scipy import stats
 
 from rareflow.errors import RareflowInputError
-from rareflow.units import parse
 from rareflow.uncertainty import (
     Discrete,
     LogNormal,
@@ -19,6 +18,7 @@ from rareflow.uncertainty import (
     parse_distribution,
     sample_all,
 )
+from rareflow.units import parse
 
 
 def months(v):

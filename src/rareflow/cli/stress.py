@@ -13,6 +13,7 @@ import typer
 
 from rareflow.cli.common import handle_errors
 
+
 @handle_errors
 def stress(
     scenario: str = typer.Argument(

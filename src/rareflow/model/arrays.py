@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
 import numpy as np
 
 from rareflow.errors import Problem, RareflowInputError
@@ -178,7 +177,7 @@ def build_arrays(scenario: Scenario) -> ModelArrays:
                 residual[ridx[s.region], k] = True
 
     demand = np.zeros((R, len(sectors), len(chain.materials), Y))
-    for did, d in spec.demand.items():
+    for d in spec.demand.values():
         if d is None:
             continue
         r, s, m = ridx[d.region], sectors.index(d.sector), chain.m(d.material)

@@ -11,56 +11,24 @@ given year (a step schedule: ramps in phases), or a single value for every year.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from rareflow.scenario.provenance import Source, Sourced
 from rareflow.scenario.schema_economics import EconomicsSection
 from rareflow.scenario.schema_plan import PlanSection
 from rareflow.scenario.schema_recycling import RecyclingSection
 from rareflow.scenario.schema_stress import StressSection
-from rareflow.scenario.types import Fraction, GrowthRate, MassRate, StrictModel
-from rareflow.units import UnitProblem, parse
+from rareflow.scenario.types import (
+    Fraction,
+    FractionSeries,
+    GrowthRate,
+    MassRateSeries,
+    StrictModel,
+)
 
 REGION_CODE = re.compile(r"^[A-Z]{2}$")
-
-
-def _series(kind: str, per: str | None = None, *, le1: bool = False) -> Any:
-    """A ``{year: value}`` schedule or a single value, converted to canonical floats."""
-
-    def convert(v: Any) -> dict[int, float]:
-        def one(x: Any, where: str) -> float:
-            try:
-                val = parse(x, kind, per)
-            except UnitProblem as exc:
-                raise ValueError(f"{where}{exc}") from None
-            if val < 0:
-                raise ValueError(f"{where}must not be negative (got {x!r})")
-            if le1 and val > 1 + 1e-12:
-                raise ValueError(f"{where}a share must lie between 0 % and 100 % (got {x!r})")
-            return val
-
-        if isinstance(v, dict):
-            out: dict[int, float] = {}
-            for year, x in v.items():
-                try:
-                    y = int(year)
-                except (TypeError, ValueError):
-                    raise ValueError(f"schedule keys must be years, got {year!r}") from None
-                if not 1900 <= y <= 2200:
-                    raise ValueError(f"year {y} is outside 1900..2200")
-                out[y] = one(x, f"{y}: ")
-            if not out:
-                raise ValueError("a schedule needs at least one year")
-            return dict(sorted(out.items()))
-        return {0: one(v, "")}
-
-    return BeforeValidator(convert)
-
-
-MassRateSeries = Annotated[dict[int, float], _series("mass_rate")]
-FractionSeries = Annotated[dict[int, float], _series("fraction", le1=True)]
 
 
 class Years(StrictModel):

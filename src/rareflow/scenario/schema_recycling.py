@@ -20,40 +20,12 @@ carries provenance like the rest of the scenario.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from rareflow.scenario.provenance import Sourced
-from rareflow.scenario.types import Duration, Fraction, GrowthRate, StrictModel
-from rareflow.units import UnitProblem, parse
-
-
-def _fraction_series(v: Any) -> dict[int, float]:
-    def one(x: Any) -> float:
-        try:
-            val = parse(x, "fraction")
-        except UnitProblem as exc:
-            raise ValueError(str(exc)) from None
-        if not 0 <= val <= 1 + 1e-12:
-            raise ValueError(f"a share must lie between 0 % and 100 % (got {x!r})")
-        return val
-
-    if isinstance(v, dict):
-        out = {}
-        for y, x in v.items():
-            try:
-                yi = int(y)
-            except (TypeError, ValueError):
-                raise ValueError(f"schedule keys must be years, got {y!r}") from None
-            out[yi] = one(x)
-        if not out:
-            raise ValueError("a schedule needs at least one year")
-        return dict(sorted(out.items()))
-    return {0: one(v)}
-
-
-FractionPath = Annotated[dict[int, float], BeforeValidator(_fraction_series)]
+from rareflow.scenario.types import Duration, Fraction, FractionSeries, GrowthRate, StrictModel
 
 
 class WeibullSpec(StrictModel):
@@ -112,8 +84,8 @@ class SectorRecycling(Sourced):
     lifetime: LifetimeSpec
     history_growth: GrowthRate = Field(
         0.0, description="growth of sales before the first model year (back-cast)")
-    collection: FractionPath | None = None
-    dismantling_share: FractionPath | None = None
+    collection: FractionSeries | None = None
+    dismantling_share: FractionSeries | None = None
 
 
 class RecyclingSection(Sourced):
@@ -123,12 +95,12 @@ class RecyclingSection(Sourced):
                                "(default: focus_region)")
     history_start: int = Field(2000, ge=1950, le=2100)
     inflow_at: Literal["start", "middle", "end"] = "middle"
-    collection: FractionPath = Field(description="share of end-of-life magnets collected")
-    dismantling_share: FractionPath = Field(
+    collection: FractionSeries = Field(description="share of end-of-life magnets collected")
+    dismantling_share: FractionSeries = Field(
         description="share of collected products dismantled by hand (the rest is shredded)")
     dismantling_yield: Fraction = Field(description="magnets liberated by manual dismantling")
     shredding_yield: Fraction = Field(description="magnets recovered after shredding")
-    short_loop_share: FractionPath = Field(
+    short_loop_share: FractionSeries = Field(
         description="share of liberated magnets recycled magnet-to-magnet (short loop)")
     short_loop_recovery: Fraction
     long_loop_recovery: Fraction

@@ -57,3 +57,40 @@ def intensity(per: str) -> Any:
 def activity(per: str) -> Any:
     """Field type for ``<per>/yr`` activities (vehicles per year, MW per year)."""
     return Annotated[float, _quantity("count_rate", per)]
+
+
+def series(kind: str, per: str | None = None, *, le1: bool = False) -> Any:
+    """A ``{year: value}`` schedule or a single value, converted to canonical floats."""
+
+    def convert(v: Any) -> dict[int, float]:
+        def one(x: Any, where: str) -> float:
+            try:
+                val = parse(x, kind, per)
+            except UnitProblem as exc:
+                raise ValueError(f"{where}{exc}") from None
+            if val < 0:
+                raise ValueError(f"{where}must not be negative (got {x!r})")
+            if le1 and val > 1 + 1e-12:
+                raise ValueError(f"{where}a share must lie between 0 % and 100 % (got {x!r})")
+            return val
+
+        if isinstance(v, dict):
+            out: dict[int, float] = {}
+            for year, x in v.items():
+                try:
+                    y = int(year)
+                except (TypeError, ValueError):
+                    raise ValueError(f"schedule keys must be years, got {year!r}") from None
+                if not 1900 <= y <= 2200:
+                    raise ValueError(f"year {y} is outside 1900..2200")
+                out[y] = one(x, f"{y}: ")
+            if not out:
+                raise ValueError("a schedule needs at least one year")
+            return dict(sorted(out.items()))
+        return {0: one(v, "")}
+
+    return BeforeValidator(convert)
+
+
+MassRateSeries = Annotated[dict[int, float], series("mass_rate")]      # {year: t/yr}
+FractionSeries = Annotated[dict[int, float], series("fraction", le1=True)]  # {year: 0..1}

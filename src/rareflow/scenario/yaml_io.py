@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rareflow.errors import Problem, RareflowInputError
+from rareflow.errors import RareflowInputError
 
 MAX_BYTES = 5_000_000        # a scenario is hand-written: 5 MB is far beyond any real one
 MAX_NODES = 200_000          # nodes after alias expansion

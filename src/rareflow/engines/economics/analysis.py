@@ -47,11 +47,11 @@ from rareflow.engines.economics.contracts import (
 )
 from rareflow.engines.economics.financing import (
     LoanSchedule,
+    black_scholes_call,
     draw_schedule,
     loan_schedule,
     preferred_schedule,
     warrant_value,
-    black_scholes_call,
 )
 from rareflow.engines.economics.metrics import discount_factors, dscr, irr, npv, payback
 from rareflow.engines.economics.prices import gbm_paths, mean_reverting_paths

@@ -210,7 +210,7 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
 
     tradeable = np.zeros(len(M), dtype=bool)
     tradeable[~np.all(np.isnan(price), axis=(0, 2))] = True
-    for k, c in cands.items():
+    for c in cands.values():
         if c.region and c.region != region:
             tradeable |= chain.outputs[P.index(c.process)] > 0
 

@@ -336,7 +336,7 @@ def _run_chunk(cm: Compiled, pp: _Prep, sl: slice, *, full: bool,
                series: bool) -> dict[str, np.ndarray]:
     """One chunk of samples. Internally the sample axis is *last* (``[..., c]``): every
     reduction over origins, sectors or materials then runs over long contiguous rows."""
-    T, O, D, K, M = cm.T, cm.O, cm.D, cm.K, cm.M
+    T, _O, D, K, M = cm.T, cm.O, cm.D, cm.K, cm.M
     c = sl.stop - sl.start
     G = pp.classes.shape[0]
     R = len(cm.restrictions)

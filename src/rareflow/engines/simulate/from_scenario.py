@@ -442,7 +442,7 @@ def build_stress_model(
                                   multiplier=val((*p, "multiplier"), d.multiplier)))
 
     # ---- stocks -------------------------------------------------------------------------------
-    K = len(sectors)
+    len(sectors)
     d0 = demand[0, 0, :, 0]  # t/month in the first month
     inventories = None
     if st.inventories is not None:
@@ -463,7 +463,7 @@ def build_stress_model(
             size = val((*p, "size"), spc.size)
         else:
             dem_served = float(sum(d0[sectors.index(k)] for k in served))
-            size = val((*p, "months"), spc.months, lambda x: np.asarray(x) * 12 * dem_served)
+            size = val((*p, "months"), spc.months, lambda x, d=dem_served: np.asarray(x) * 12 * d)
         md = math.inf if spc.max_draw is None else val((*p, "max_draw"), spc.max_draw,
                                                        lambda x: np.asarray(x) / 12)
         rr = math.inf if spc.refill_rate is None else val((*p, "refill_rate"),
