@@ -69,8 +69,10 @@ def _merge(base: Located, top: Located) -> Located:
             for k, v in b.items():
                 sub = (*path, k)
                 if (k in merged and isinstance(merged[k], dict) and isinstance(v, dict)
-                        and "dist" not in v):
-                    # a distribution replaces what it overrides (a schedule, a value)
+                        and "dist" not in v and not _is_schedule(v)
+                        and not _is_schedule(merged[k])):
+                    # a distribution or a {year: value} schedule replaces what it overrides:
+                    # merging schedules year by year would keep the parent's other years
                     merged[k] = walk(merged[k], v, sub)
                 else:
                     drop_under(sub)
@@ -87,6 +89,11 @@ def _merge(base: Located, top: Located) -> Located:
 
     out.data = walk(base.data, top.data, ())
     return out
+
+
+def _is_schedule(d: dict) -> bool:
+    """A ``{year: value}`` mapping (every key a four-digit year)."""
+    return bool(d) and all(str(k).isdigit() and len(str(k)) == 4 for k in d)
 
 
 def _prune_nulls(data: Any, depth: int = 0) -> Any:
