@@ -107,25 +107,21 @@ def build_scenario(doc: Located, uncertain: dict[str, Any]) -> Scenario:
     for gid, g in spec.region_groups.items():
         for i, m in enumerate(g.members):
             region(("region_groups", gid, "members", i), m)
+    def placed(path: tuple[Any, ...], where: str, process: str, basis: str | None,
+               basis_field: str) -> None:
+        """A facility or production row: its region, process and basis material."""
+        region((*path, "region"), where)
+        if process not in processes:
+            at((*path, "process"), f"unknown process '{process}'{_hint(process, processes)}")
+        elif basis is not None:
+            _check_basis(chain, process, basis, (*path, basis_field), at)
+
     for fid, f in spec.facilities.items():
-        if f is None:
-            continue
-        region(("facilities", fid, "region"), f.region)
-        if f.process not in processes:
-            at(("facilities", fid, "process"), f"unknown process '{f.process}'"
-               f"{_hint(f.process, processes)}")
-        elif f.capacity_basis is not None:
-            _check_basis(chain, f.process, f.capacity_basis,
-                         ("facilities", fid, "capacity_basis"), at)
+        if f is not None:
+            placed(("facilities", fid), f.region, f.process, f.capacity_basis, "capacity_basis")
     for pid, p in spec.production.items():
-        if p is None:
-            continue
-        region(("production", pid, "region"), p.region)
-        if p.process not in processes:
-            at(("production", pid, "process"), f"unknown process '{p.process}'"
-               f"{_hint(p.process, processes)}")
-        elif p.basis is not None:
-            _check_basis(chain, p.process, p.basis, ("production", pid, "basis"), at)
+        if p is not None:
+            placed(("production", pid), p.region, p.process, p.basis, "basis")
     for sid, s in spec.self_supply.items():
         if s is None:
             continue

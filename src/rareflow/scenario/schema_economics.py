@@ -21,8 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from rareflow.scenario.types import Duration, Fraction, Price, StrictModel
-from rareflow.units import UnitProblem, parse
+from rareflow.scenario.types import Duration, Fraction, Price, StrictModel, to_canonical
 
 Confidence = Literal["high", "medium", "low"]
 
@@ -72,16 +71,10 @@ def _convert(v: Any, kind: str, nonneg: bool, le1: bool) -> float:
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise ValueError(f"expected a plain number (got {v!r})")
         x = float(v)
-    else:
-        try:
-            x = parse(v, kind)
-        except UnitProblem as exc:
-            raise ValueError(str(exc)) from None
-    if nonneg and x < 0:
-        raise ValueError(f"must not be negative (got {v!r})")
-    if le1 and x > 1 + 1e-12:
-        raise ValueError(f"a share must lie between 0 % and 100 % (got {v!r})")
-    return x
+        if nonneg and x < 0:
+            raise ValueError(f"must not be negative (got {v!r})")
+        return x
+    return to_canonical(v, kind, nonneg=nonneg, le1=le1)
 
 
 def _figure(kind: str, *, nonneg: bool = True, le1: bool = False) -> Any:

@@ -24,19 +24,23 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-def _quantity(kind: str, per: str | None = None, *, nonneg: bool = True, le1: bool = False):
-    def convert(v: Any) -> float:
-        try:
-            x = parse(v, kind, per) if isinstance(v, str) else parse(v, kind, per)
-        except UnitProblem as exc:
-            raise ValueError(str(exc)) from None
-        if nonneg and x < 0:
-            raise ValueError(f"must not be negative (got {v!r})")
-        if le1 and x > 1 + 1e-12:
-            raise ValueError(f"a share must lie between 0 % and 100 % (got {v!r})")
-        return x
+def to_canonical(v: Any, kind: str, per: str | None = None, *, nonneg: bool = True,
+                 le1: bool = False) -> float:
+    """Convert one written quantity to a float in ``kind``'s canonical unit, or raise
+    ``ValueError`` (which pydantic reports with the field's location)."""
+    try:
+        x = parse(v, kind, per)
+    except UnitProblem as exc:
+        raise ValueError(str(exc)) from None
+    if nonneg and x < 0:
+        raise ValueError(f"must not be negative (got {v!r})")
+    if le1 and x > 1 + 1e-12:
+        raise ValueError(f"a share must lie between 0 % and 100 % (got {v!r})")
+    return x
 
-    return BeforeValidator(convert)
+
+def _quantity(kind: str, per: str | None = None, *, nonneg: bool = True, le1: bool = False):
+    return BeforeValidator(lambda v: to_canonical(v, kind, per, nonneg=nonneg, le1=le1))
 
 
 Mass = Annotated[float, _quantity("mass")]                         # t
@@ -65,14 +69,9 @@ def series(kind: str, per: str | None = None, *, le1: bool = False) -> Any:
     def convert(v: Any) -> dict[int, float]:
         def one(x: Any, where: str) -> float:
             try:
-                val = parse(x, kind, per)
-            except UnitProblem as exc:
+                return to_canonical(x, kind, per, le1=le1)
+            except ValueError as exc:
                 raise ValueError(f"{where}{exc}") from None
-            if val < 0:
-                raise ValueError(f"{where}must not be negative (got {x!r})")
-            if le1 and val > 1 + 1e-12:
-                raise ValueError(f"{where}a share must lie between 0 % and 100 % (got {x!r})")
-            return val
 
         if isinstance(v, dict):
             out: dict[int, float] = {}
