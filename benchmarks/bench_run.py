@@ -61,10 +61,10 @@ def synthetic_scenario(n_regions: int = 200, n_years: int = 50) -> dict:
     registry, ``n_regions`` regions each with mining, separation and magnet production,
     metal and alloy making that follow consumption (the first region also the residual
     supplier), EV demand, and explicit import shares for a tenth of the regions."""
-    from rareflow.scenario.loader import SCENARIO_DIR
+    from rareflow.resources import scenario_dir
     from rareflow.scenario.yaml_io import load_yaml
 
-    sources = load_yaml(SCENARIO_DIR / "_reference" / "sources.yaml").data["sources"]
+    sources = load_yaml(scenario_dir() / "_reference" / "sources.yaml").data["sources"]
     sources["bench"] = {"publisher": "rareflow benchmarks", "title": "Synthetic figures",
                         "year": 2026}
     codes = region_codes(n_regions)

@@ -16,13 +16,14 @@ def _load_section(scenario: str) -> tuple[Any, Any]:
     file (top-level keys only ``name``, ``description``, ``economics``). ``where`` maps a
     path tuple to (file, line) for error messages."""
     from rareflow.errors import RareflowInputError
+    from rareflow.resources import display_name, is_file
     from rareflow.scenario.schema_economics import load_economics
 
     p = Path(scenario)
-    if p.is_file():
+    if is_file(p):
         from rareflow.scenario.yaml_io import load_yaml
 
-        data = load_yaml(p).data
+        data = load_yaml(p, display=display_name(p)).data
         if isinstance(data, dict) and set(data) <= {"name", "description", "economics"}:
             section, file, line_of = load_economics(scenario)
             return section, lambda parts: (file, line_of(parts))

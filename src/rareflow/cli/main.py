@@ -30,6 +30,24 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("economics", "economics", "economics"),
 ]
 
+
+
+def _version(value: bool) -> None:
+    if value:
+        from rareflow import __version__
+
+        print(f"rareflow {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Model, stress-test and plan the rare-earth permanent-magnet supply chain."""
+
+
 for _name, _module, _func in COMMANDS:
     try:
         _mod = importlib.import_module(f"rareflow.cli.{_module}")

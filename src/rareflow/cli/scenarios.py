@@ -14,17 +14,18 @@ def scenarios(
     """List the bundled scenarios; pass a name wherever a SCENARIO path is taken."""
     import json
 
-    from rareflow.scenario.loader import DATA, bundled_scenarios
+    from rareflow.resources import display_name
+    from rareflow.scenario.loader import bundled_scenarios
     from rareflow.scenario.yaml_io import load_yaml
 
     rows = []
     for name, path in bundled_scenarios().items():
         try:
-            doc = load_yaml(str(path)).data or {}
+            doc = load_yaml(path, display=display_name(path)).data or {}
             desc = " ".join(str(doc.get("description", "")).split())
         except Exception:  # a broken bundled file must not hide the others
             desc = "(unreadable)"
-        rows.append((name, str(path.relative_to(DATA.parent)), desc))
+        rows.append((name, display_name(path), desc))
     if json_out:
         print(json.dumps({n: {"file": f, "description": d} for n, f, d in rows}, indent=2))
         return

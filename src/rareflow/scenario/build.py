@@ -9,14 +9,13 @@ import difflib
 from pathlib import Path
 from typing import Any
 
+from rareflow import resources
 from rareflow.errors import Problem, RareflowInputError
 from rareflow.scenario.model import Scenario
 from rareflow.scenario.schema import ScenarioFile
 from rareflow.scenario.schema_chain import ChainFile
 from rareflow.scenario.validate import locate, validate
 from rareflow.scenario.yaml_io import Located, load_yaml
-
-CHAIN_DIR = Path(__file__).resolve().parent.parent / "data" / "chains"
 
 
 def _hint(word: str, options: list[str] | set[str] | tuple[str, ...]) -> str:
@@ -30,22 +29,37 @@ def _hint(word: str, options: list[str] | set[str] | tuple[str, ...]) -> str:
 
 
 def load_chain(name_or_path: str, relative_to: Path | None = None) -> tuple[ChainFile, Located]:
-    candidates = []
+    """A chain file: a bundled chain by name, or a file in the scenario's folder (or below,
+    when ``relative_to`` is given; any path when it is not)."""
+    chain_dir = resources.chain_dir()
+    known = sorted(p.stem for p in chain_dir.glob("*.yaml"))
+    shown = name_or_path if len(name_or_path) <= 120 else name_or_path[:117] + "..."
+    bundled = chain_dir / f"{name_or_path}.yaml"
+    candidates = [bundled] if name_or_path in known else []
     if relative_to is not None:
-        candidates.append(relative_to / name_or_path)
-    candidates += [Path(name_or_path), CHAIN_DIR / f"{name_or_path}.yaml"]
+        base = relative_to.resolve()
+        candidates.append(base / name_or_path)
+    else:
+        base = None
+        candidates.append(Path(name_or_path))
     for c in candidates:
-        if c.is_file():
-            doc = load_yaml(_display(c))
+        if resources.is_file(c):
+            real = c.resolve()
+            if base is not None and not (resources.is_bundled(real) or _inside(real, base)):
+                raise FileNotFoundError(
+                    f"chain '{shown}' is outside the scenario's folder (allowed: a bundled chain "
+                    f"name ({', '.join(known)}) or a file in the scenario's folder or below)")
+            doc = load_yaml(real, display=resources.display_name(real))
             return validate(ChainFile, doc), doc
-    known = sorted(p.stem for p in CHAIN_DIR.glob("*.yaml"))
-    raise FileNotFoundError(f"unknown chain '{name_or_path}' (bundled: {', '.join(known)})")
+    raise FileNotFoundError(f"unknown chain '{shown}' (bundled: {', '.join(known)})")
 
 
-def _display(path: Path) -> str:
-    from rareflow.scenario.loader import _display as d
-
-    return d(path.resolve())
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True
 
 
 def build_scenario(doc: Located, uncertain: dict[str, Any]) -> Scenario:
@@ -59,7 +73,8 @@ def build_scenario(doc: Located, uncertain: dict[str, Any]) -> Scenario:
                                 ".".join(map(str, path))))
 
     # --- the chain, with scenario overrides of process parameters ---------------------
-    rel = Path(doc.file_of(("chain",))).parent
+    chain_from = doc.real_path(doc.file_of(("chain",)))
+    rel = chain_from.parent if chain_from is not None else None
     try:
         chain_file, chain_doc = load_chain(spec.chain, rel)
     except FileNotFoundError as exc:

@@ -12,43 +12,83 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from rareflow import resources
 from rareflow.errors import Problem, RareflowInputError
 from rareflow.scenario.model import Scenario
 from rareflow.scenario.yaml_io import Located, load_yaml
 
-DATA = Path(__file__).resolve().parent.parent / "data"
-SCENARIO_DIR = DATA / "scenarios"
-CHAIN_DIR = DATA / "chains"
 MAX_EXTENDS_DEPTH = 16
+MAX_PARENTS = 16          # names in one ``extends:`` list
+MAX_FILES = 64            # distinct files behind one scenario
+
+
+def __getattr__(name: str) -> Any:
+    # ``DATA``, ``SCENARIO_DIR`` and ``CHAIN_DIR`` stay importable, found through the package
+    if name == "DATA":
+        return resources.data_dir()
+    if name == "SCENARIO_DIR":
+        return resources.scenario_dir()
+    if name == "CHAIN_DIR":
+        return resources.chain_dir()
+    raise AttributeError(name)
 
 
 def bundled_scenarios() -> dict[str, Path]:
-    """Bundled scenarios by name (file stem), searched through ``data/scenarios``."""
+    """Bundled scenarios by name (file stem), searched through the package's data."""
     out: dict[str, Path] = {}
-    for p in sorted(SCENARIO_DIR.rglob("*.yaml")):
+    for p in sorted(resources.scenario_dir().rglob("*.yaml")):
         if p.parent.name.startswith("_") or p.stem.startswith("_"):
             continue
         out.setdefault(p.stem, p)
     return out
 
 
+def _bundled_any(text: str) -> Path | None:
+    """A bundled file by name, including the ``_``-prefixed parts that scenarios extend."""
+    named = bundled_scenarios()
+    if text in named:
+        return named[text]
+    stem = Path(text).stem if text.endswith((".yaml", ".yml")) else text
+    return named.get(stem)
+
+
 def resolve(name_or_path: str | Path, *, relative_to: Path | None = None) -> Path:
-    """Find a scenario file: a path (absolute, or relative to ``relative_to``) or a name."""
+    """Find a scenario file: a path or a bundled name.
+
+    With ``relative_to`` (the folder of a file that ``extends:`` this one) a path must lie
+    inside that folder, or be a bundled file: ``extends:`` never reads elsewhere on the
+    machine. Raises FileNotFoundError (not found) or PermissionError (outside the folder).
+    """
     text = str(name_or_path)
-    candidates: list[Path] = []
-    if relative_to is not None:
-        candidates += [relative_to / text, relative_to / f"{text}.yaml"]
-    candidates += [Path(text)]
-    for c in candidates:
-        if c.is_file():
-            return c
-    bundled = bundled_scenarios()
-    if text in bundled:
-        return bundled[text]
-    stem = Path(text).stem
-    if not text.endswith((".yaml", ".yml")) and stem in bundled:
-        return bundled[stem]
+    if relative_to is None:
+        c = Path(text)
+        if resources.is_file(c):
+            return c.resolve()
+        found = _bundled_any(text)
+        if found is not None:
+            return found
+        raise FileNotFoundError(text)
+    base = relative_to.resolve()
+    for c in (base / text, base / f"{text}.yaml"):
+        if resources.is_file(c):
+            real = c.resolve()
+            if _inside(real, base) or resources.is_bundled(real):
+                return real
+            raise PermissionError(text)
+    found = _bundled_any(text)
+    if found is not None:
+        return found
+    if Path(text).is_absolute() or ".." in Path(text).parts:
+        raise PermissionError(text)
     raise FileNotFoundError(text)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True
 
 
 def _merge(base: Located, top: Located) -> Located:
@@ -56,6 +96,8 @@ def _merge(base: Located, top: Located) -> Located:
     out = Located(data=None, file=top.file)
     out.lines.update(base.lines)
     out.files.update({p: base.file_of(p) for p in base.lines})
+    out.sources.update(base.sources)
+    out.sources.update(top.sources)
 
     def drop_under(path: tuple[Any, ...]) -> None:
         n = len(path)
@@ -105,62 +147,95 @@ def _prune_nulls(data: Any, depth: int = 0) -> Any:
     return data
 
 
-def load_document(name_or_path: str | Path, *, _stack: tuple[Path, ...] = (),
-                  _from: tuple[str, int | None] | None = None) -> Located:
-    """Read a scenario file and everything it extends, merged (not yet validated)."""
-    rel = _stack[-1].parent if _stack else None
-    try:
-        path = resolve(name_or_path, relative_to=rel)
-    except FileNotFoundError:
-        names = ", ".join(sorted(bundled_scenarios()))
-        msg = (f"cannot find scenario '{name_or_path}' (a path, or one of the bundled "
-               f"names: {names})")
-        if _from is not None:
-            raise RareflowInputError.single(msg, file=_from[0], line=_from[1],
-                                            path="extends") from None
-        raise RareflowInputError.single(msg, file=str(name_or_path)) from None
-    path = path.resolve()
-    if path in _stack:
-        cycle = " -> ".join(p.name for p in (*_stack, path))
-        raise RareflowInputError.single(f"circular extends: {cycle}", file=_from[0] if _from
-                                        else str(path), line=_from[1] if _from else None,
-                                        path="extends")
-    if len(_stack) >= MAX_EXTENDS_DEPTH:
-        raise RareflowInputError.single(f"extends nested deeper than {MAX_EXTENDS_DEPTH}",
-                                        file=str(path), path="extends")
-    doc = load_yaml(_display(path))
-    if not isinstance(doc.data, dict):
-        raise RareflowInputError.single("a scenario file must be a mapping of sections",
-                                        file=doc.file, line=1)
-    parents = doc.data.get("extends")
-    if parents is None:
-        return doc
-    if isinstance(parents, str):
-        parents = [parents]
-    if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
-        raise RareflowInputError.single("extends takes a scenario name or path, or a list of "
-                                        "them", file=doc.file, line=doc.line_of(("extends",)),
-                                        path="extends")
-    merged: Located | None = None
-    for i, parent in enumerate(parents):
-        line = doc.line_of(("extends", i)) if len(parents) > 1 else doc.line_of(("extends",))
-        base = load_document(parent, _stack=(*_stack, path), _from=(doc.file, line))
-        merged = base if merged is None else _merge(merged, base)
-    assert merged is not None
-    result = _merge(merged, doc)
-    return result
+def load_document(name_or_path: str | Path) -> Located:
+    """Read a scenario file and everything it extends, merged (not yet validated).
+
+    Each file is read and merged once however often it is named (a diamond or a doubling
+    chain of parents costs one load per distinct file); at most :data:`MAX_FILES` files,
+    :data:`MAX_PARENTS` names per ``extends:`` and :data:`MAX_EXTENDS_DEPTH` levels.
+    """
+    return _Loader().load(name_or_path, stack=(), origin=None)
+
+
+class _Loader:
+    def __init__(self) -> None:
+        self.done: dict[Path, Located] = {}
+
+    def _fail(self, msg: str, origin: tuple[str, int | None] | None, fallback: str) -> None:
+        if origin is not None:
+            raise RareflowInputError.single(msg, file=origin[0], line=origin[1], path="extends")
+        raise RareflowInputError.single(msg, file=fallback)
+
+    def load(self, name_or_path: str | Path, *, stack: tuple[Path, ...],
+             origin: tuple[str, int | None] | None) -> Located:
+        rel = stack[-1].parent if stack else None
+        shown = _short(str(name_or_path))
+        try:
+            path = resolve(name_or_path, relative_to=rel)
+        except PermissionError:
+            self._fail(f"'{shown}' is outside the scenario's folder (extends: takes a bundled "
+                       "scenario name or a file in the extending file's folder or below)",
+                       origin, shown)
+            raise AssertionError("unreachable") from None
+        except FileNotFoundError:
+            names = ", ".join(sorted(bundled_scenarios()))
+            self._fail(f"cannot find scenario '{shown}' (a path, or one of the bundled names: "
+                       f"{names})", origin, shown)
+            raise AssertionError("unreachable") from None
+        if path in stack:
+            cycle = " -> ".join(p.name for p in (*stack, path))
+            self._fail(f"circular extends: {cycle}", origin, resources.display_name(path))
+        if path in self.done:
+            return self.done[path]
+        if len(stack) >= MAX_EXTENDS_DEPTH:
+            self._fail(f"extends nested deeper than {MAX_EXTENDS_DEPTH} (allowed: at most "
+                       f"{MAX_EXTENDS_DEPTH} levels)", origin, resources.display_name(path))
+        if len(self.done) >= MAX_FILES:
+            self._fail(f"more than {MAX_FILES} distinct files behind one scenario (allowed: at "
+                       f"most {MAX_FILES})", origin, resources.display_name(path))
+        doc = load_yaml(path, display=resources.display_name(path))
+        if not isinstance(doc.data, dict):
+            raise RareflowInputError.single("a scenario file must be a mapping of sections",
+                                            file=doc.file, line=1)
+        parents = doc.data.get("extends")
+        if isinstance(parents, str):
+            parents = [parents]
+        if parents is None or parents == []:
+            self.done[path] = doc
+            return doc
+        where = doc.line_of(("extends",))
+        if not isinstance(parents, list) or not all(isinstance(p, str) for p in parents):
+            raise RareflowInputError.single("extends takes a scenario name or path, or a list "
+                                            "of them", file=doc.file, line=where, path="extends")
+        if len(parents) > MAX_PARENTS:
+            raise RareflowInputError.single(f"extends names {len(parents)} scenarios (allowed: "
+                                            f"at most {MAX_PARENTS})", file=doc.file, line=where,
+                                            path="extends")
+        seen: set[str] = set()
+        merged: Located | None = None
+        for i, parent in enumerate(parents):
+            line = doc.line_of(("extends", i)) if len(parents) > 1 else where
+            if parent in seen:
+                raise RareflowInputError.single(f"'{_short(parent)}' is named twice (allowed: "
+                                                "each parent once)", file=doc.file, line=line,
+                                                path=f"extends.{i}")
+            seen.add(parent)
+            base = self.load(parent, stack=(*stack, path), origin=(doc.file, line))
+            merged = base if merged is None else _merge(merged, base)
+        assert merged is not None  # parents is a non-empty list here
+        result = _merge(merged, doc)
+        self.done[path] = result
+        return result
+
+
+def _short(text: str, limit: int = 120) -> str:
+    """A user's string cut for display (an over-long name must not flood the message)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _display(path: Path) -> str:
-    """Show bundled files relative to the package, user files as given."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        pass
-    try:
-        return "rareflow/" + str(path.relative_to(DATA.parent))
-    except ValueError:
-        return str(path)
+    """How a file is named in messages (see :func:`rareflow.resources.display_name`)."""
+    return resources.display_name(path)
 
 
 def _iter_dist(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], dict]]:

@@ -432,9 +432,9 @@ _STANDALONE_KEYS = {"name", "description", "economics", "extends"}
 
 def bundled_economics() -> dict[str, Any]:
     """Bundled analyses: name -> path (``src/rareflow/data/scenarios/economics/*.yaml``)."""
-    from pathlib import Path
+    from rareflow.resources import package_root
 
-    folder = Path(__file__).resolve().parent.parent / BUNDLED_DIR
+    folder = package_root() / BUNDLED_DIR
     return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
 
 
@@ -483,13 +483,14 @@ def load_economics(path_or_name: str) -> tuple[EconomicsSection, str, Any]:
     from pathlib import Path
 
     from rareflow.errors import RareflowInputError
+    from rareflow.resources import display_name, is_file
     from rareflow.scenario.yaml_io import load_yaml
 
     bundled = bundled_economics()
     p = Path(path_or_name)
-    if not p.is_file() and path_or_name in bundled:
+    if not is_file(p) and path_or_name in bundled:
         p = bundled[path_or_name]
-    loc = load_yaml(p)
+    loc = load_yaml(p, display=display_name(p) if is_file(p) else str(path_or_name)[:120])
     data = loc.data
     if not isinstance(data, dict) or "economics" not in data:
         raise RareflowInputError.single(

@@ -36,6 +36,13 @@ class Located:
     file: str
     lines: dict[Path_, int] = field(default_factory=dict)
     files: dict[Path_, str] = field(default_factory=dict)
+    #: display name -> real path of every file read into this document (what ``file`` and
+    #: ``files`` name is for messages only; this is what to open relative to)
+    sources: dict[str, Path] = field(default_factory=dict)
+
+    def real_path(self, display: str) -> Path | None:
+        """The real path of a file this document was read from, by its display name."""
+        return self.sources.get(display)
 
     def _nearest(self, path: Path_) -> Path_:
         p = tuple(path)
@@ -52,8 +59,11 @@ class Located:
         return self.files.get(self._nearest(path), self.file)
 
 
-def load_yaml(path: str | Path, *, text: str | None = None) -> Located:
+def load_yaml(path: str | Path, *, text: str | None = None, display: str | None = None) -> Located:
     """Parse ``path`` (or ``text``) into plain dicts/lists with line numbers.
+
+    ``path`` is what is opened; ``display`` (default: ``path`` as given) is how the file
+    is named in every message and in :attr:`Located.file`.
 
     Raises
     ------
@@ -64,10 +74,13 @@ def load_yaml(path: str | Path, *, text: str | None = None) -> Located:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    fname = str(path)
+    fname = display if display is not None else str(path)
+    text_given = text is not None
     if text is None:
+        from rareflow.resources import is_file
+
         p = Path(path)
-        if not p.is_file():
+        if not is_file(p):
             raise RareflowInputError.single(
                 "no such file (give a scenario file path or a bundled scenario name; "
                 "`rareflow scenarios` lists them)",
@@ -116,6 +129,8 @@ def load_yaml(path: str | Path, *, text: str | None = None) -> Located:
             file=fname,
         )
     located = Located(data=None, file=fname)
+    if text_given is False:
+        located.sources[fname] = Path(path).resolve()
     located.data = _plain(root, (), located, yaml.constructor) if root is not None else None
     return located
 
