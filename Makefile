@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= rareflow-out
 
-.PHONY: demo test install install-dev lint bench bench-plan-full clean
+.PHONY: demo test test-installed typecheck install install-dev lint bench bench-plan-full clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ demo: install
 ## Set up and run the whole test suite
 test: install-dev
 	$(BIN)/python -m pytest -n 2 -q tests
+
+## What users install: build the wheel, install it (not editable, with the dev extras) into
+## a fresh venv, and run the whole suite from an empty folder outside the checkout
+test-installed: | $(BIN)/python
+	PYTHON=$(PYTHON) bash tools/test-installed.sh
+
+## Static types: mypy over src/ (strict on the modules listed in pyproject.toml)
+typecheck: install-dev
+	$(BIN)/mypy
 
 ## Benchmarks against the peers named in the issues (minutes; not part of the tests).
 ## The full 50x8x30x20 plan LP takes about 15 min with rareflow and 20 min with Pyomo:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,12 +10,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from rareflow import resources
 from rareflow.cli.economics import economics
 from rareflow.engines.economics.analysis import run_case
 from rareflow.engines.economics.compile import compile_case
 from rareflow.scenario.schema_economics import load_economics
 
-BUNDLED = Path(__file__).resolve().parents[2] / "src/rareflow/data/scenarios/economics"
+BUNDLED = resources.scenario_dir() / "economics"
 
 
 def _app() -> typer.Typer:

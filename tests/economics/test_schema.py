@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rareflow import resources
 from rareflow.engines.economics.compile import compile_case
 from rareflow.errors import RareflowInputError
 from rareflow.scenario.schema_economics import (
@@ -18,10 +19,8 @@ from rareflow.scenario.schema_economics import (
     unlabelled_figures,
 )
 
-REE_FACTS = Path("/work/shared/reference/ree-facts.yaml")
-REGISTRY = (
-    Path(__file__).resolve().parents[2] / "src/rareflow/data/scenarios/_reference/sources.yaml"
-)
+REE_FACTS = resources.reference_dir() / "ree-facts.yaml"   # the bundled copy of shared/reference
+REGISTRY = resources.scenario_dir() / "_reference" / "sources.yaml"
 
 MINIMAL = """\
 name: tiny

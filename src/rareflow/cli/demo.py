@@ -47,13 +47,20 @@ def demo(
     print(f"report: {path}")
 
 
+def _pct(share: float) -> str:
+    """A share as whole percent; never '-0' (a tiny negative residue rounds to 0)."""
+    if share != share:
+        return "n/a"
+    return f"{round(100 * share) + 0:d}"
+
+
 def _print_answers(con, a) -> None:  # type: ignore[no-untyped-def]
     con.print(f"[bold]{a.region} net import reliance, {a.base_year}[/]")
     for s, v in a.import_reliance.items():
         chk = a.checks.get(s)
         note = f"  ({'consistent' if chk[1] else 'DIFFERS'} with {chk[0]})" if chk else ""
-        con.print(f"  {s:<11} {100 * v:8.0f} %   China directly "
-                  f"{100 * a.china_dependence.get(s, float('nan')):5.0f} %{note}")
+        con.print(f"  {s:<11} {_pct(v):>8} %   China directly "
+                  f"{_pct(a.china_dependence.get(s, float('nan'))):>5} %{note}")
     con.print(f"Most China-dependent stage: [bold]{a.most_china_dependent_stage}[/]")
     r = a.requirement
     con.print(f"{a.requirement_target_t:,.0f} t/yr sintered NdFeB needs "
