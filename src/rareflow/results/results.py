@@ -378,7 +378,26 @@ class Results:
             "domestic_coverage": per_region("domestic_coverage"),
             "allied_coverage": per_region("allied_coverage"),
             "capacity_coverage": per_region("capacity_coverage"),
+            "residual_share": self._residual_share_tree(),
         }
+
+    def stored_flows(self) -> Any:
+        """The stored flows, trade and activity tables as dense arrays (for the checks)."""
+        from rareflow.results.balance_check import from_results
+
+        return from_results(self)
+
+    def residual_share(self) -> Any:
+        """(unmet + unsold + unrecorded) over max(production, consumption), per region,
+        stage, element and year, from the stored tables (a DataFrame)."""
+        from rareflow.results.balance_check import residual_share
+
+        return residual_share(self.stored_flows())
+
+    def _residual_share_tree(self) -> dict[str, Any]:
+        from rareflow.results.balance_check import residual_share_tree
+
+        return residual_share_tree(self.residual_share())
 
     @cached_property
     def scenario_hash(self) -> str:
@@ -429,5 +448,10 @@ def run_static(scenario: Scenario, *, check: bool = True) -> Results:
         check_mass_balance(inputs, flows, MASS_BALANCE_RTOL)
     if recycling is not None:
         errors["recycling_chain"] = recycling.chain.check_mass_balance()
-    return Results(scenario=scenario, arrays=arrays, inputs=inputs, flows=flows,
-                   mass_balance=errors, recycling=recycling)
+    res = Results(scenario=scenario, arrays=arrays, inputs=inputs, flows=flows,
+                  mass_balance=errors, recycling=recycling)
+    if check:
+        from rareflow.results.balance_check import check_stored_balance
+
+        check_stored_balance(res.stored_flows())  # independent of the solver: tables only
+    return res
