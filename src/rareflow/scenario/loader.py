@@ -92,18 +92,26 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def _merge(base: Located, top: Located) -> Located:
-    """Deep-merge ``top`` over ``base``, keeping where every value was written."""
+    """Deep-merge ``top`` over ``base``, keeping where every value was written.
+
+    Runs in time linear in the two documents' sizes: the recorded lines are indexed by
+    every ancestor path once, so replacing a subtree touches only the lines under it.
+    """
     out = Located(data=None, file=top.file)
     out.lines.update(base.lines)
     out.files.update({p: base.file_of(p) for p in base.lines})
     out.sources.update(base.sources)
     out.sources.update(top.sources)
+    base_under = _descendants(base.lines)
+    top_under = _descendants(top.lines)
 
-    def drop_under(path: tuple[Any, ...]) -> None:
-        n = len(path)
-        for p in [p for p in out.lines if p[:n] == path and len(p) > n]:
+    def replace(sub: tuple[Any, ...]) -> None:
+        for p in base_under.get(sub, ()):
             out.lines.pop(p, None)
             out.files.pop(p, None)
+        for p in top_under.get(sub, ()):
+            out.lines[p] = top.lines[p]
+            out.files[p] = top.file_of(p)
 
     def walk(a: Any, b: Any, path: tuple[Any, ...]) -> Any:
         if isinstance(a, dict) and isinstance(b, dict):
@@ -117,12 +125,8 @@ def _merge(base: Located, top: Located) -> Located:
                     # merging schedules year by year would keep the parent's other years
                     merged[k] = walk(merged[k], v, sub)
                 else:
-                    drop_under(sub)
+                    replace(sub)
                     merged[k] = v
-                    for p, line in top.lines.items():
-                        if p[: len(sub)] == sub:
-                            out.lines[p] = line
-                            out.files[p] = top.file_of(p)
                 if sub in top.lines:
                     out.lines[sub] = top.lines[sub]
                     out.files[sub] = top.file_of(sub)
@@ -131,6 +135,15 @@ def _merge(base: Located, top: Located) -> Located:
 
     out.data = walk(base.data, top.data, ())
     return out
+
+
+def _descendants(lines: dict[tuple[Any, ...], int]) -> dict[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """Every recorded path listed under each of its proper ancestors."""
+    under: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+    for p in lines:
+        for i in range(1, len(p)):
+            under.setdefault(p[:i], []).append(p)
+    return under
 
 
 def _is_schedule(d: dict) -> bool:
