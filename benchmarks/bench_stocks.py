@@ -14,7 +14,14 @@ generation. Memory: the process's peak resident set size, ``ru_maxrss`` from
 the "base" column is the same process before the work (imports + inputs), so
 ``peak - base`` is the memory the work itself needed.
 
-Run: ``python benchmarks/bench_stocks.py`` (about 1-2 minutes).
+Load: every case is timed twice in the same run, on a quiet machine and with a busy one
+(``--load both``, the default): "busy" starts a CPU-burning process (a numpy matmul loop,
+BLAS on one thread: one core busy) for the duration of that case, for flodym and rareflow
+alike, so the speed-ups quiet and busy compare the same problem under the same load.
+rareflow pins its stock kernels to one BLAS thread (``threadpoolctl``), which keeps its
+ratios steady when another core is busy.
+
+Run: ``python benchmarks/bench_stocks.py`` (about 2-4 minutes).
 """
 
 from __future__ import annotations
@@ -112,6 +119,19 @@ def _run(impl: str, kind: str, n: int, t: int, repeat: int, blas_threads: int | 
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+_BURN = "import numpy as np\na = np.random.default_rng(0).random((700, 700))\nwhile True:\n    a @ a\n"
+
+
+def _burner() -> subprocess.Popen:
+    """A process keeping one other core busy until terminated (its BLAS on one thread)."""
+    env = dict(os.environ)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = "1"
+    p = subprocess.Popen([sys.executable, "-c", _BURN], env=env)
+    time.sleep(0.5)  # let it start burning
+    return p
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--worker", nargs=5, metavar=("IMPL", "KIND", "N", "T", "REPEAT"))
@@ -123,6 +143,8 @@ def main() -> None:
         default=None,
         help="set OPENBLAS/OMP/MKL_NUM_THREADS for both implementations (default: inherit)",
     )
+    ap.add_argument("--load", choices=["quiet", "busy", "both"], default="both",
+                    help="time on a quiet machine, with a busy other core, or both")
     args = ap.parse_args()
     if args.worker:
         impl, kind, n, t, rep = args.worker
@@ -142,30 +164,48 @@ def main() -> None:
     )
     print("normal lifetime mean 15 yr sd 5 yr, inflow_at='middle'; time = best of repeats;")
     print("memory = peak RSS of a fresh process (ru_maxrss), base = imports + inputs\n")
+    loads = ["quiet", "busy"] if args.load == "both" else [args.load]
     header = (
-        f"{'model':<7}{'series x years':>15}  {'implementation':<17}{'time s':>9}"
+        f"{'model':<7}{'series x years':>15}  {'load':<6}{'implementation':<17}{'time s':>9}"
         f"{'speed-up':>10}{'peak MB':>9}{'base MB':>9}{'work MB':>9}"
     )
     print(header)
     print("-" * len(header))
+    ratios: dict[tuple[str, int, int, str], dict[str, float]] = {}
     for kind in KINDS:
         for n, t in CASES:
-            res = {}
-            for impl in IMPLS:
-                rep = args.repeat_flodym if impl == "flodym" else args.repeat
-                res[impl] = _run(impl, kind, n, t, rep, args.blas_threads)
-            ref = res["flodym"]
-            for impl in IMPLS:
-                r = res[impl]
-                rel = abs(r["checksum"] - ref["checksum"]) / max(abs(ref["checksum"]), 1e-300)
-                if rel > 1e-9:
-                    raise RuntimeError(f"{impl} disagrees with flodym: {rel:.2e}")
-                speed = "1.0x" if impl == "flodym" else f"{ref['time'] / r['time']:.0f}x"
-                print(
-                    f"{kind:<7}{f'{n:,} x {t}':>15}  {impl:<17}{r['time']:>9.4f}{speed:>10}"
-                    f"{r['peak_mb']:>9.0f}{r['base_mb']:>9.0f}{r['peak_mb'] - r['base_mb']:>9.0f}"
-                )
+            for load in loads:
+                burner = _burner() if load == "busy" else None
+                try:
+                    res = {}
+                    for impl in IMPLS:
+                        rep = args.repeat_flodym if impl == "flodym" else args.repeat
+                        res[impl] = _run(impl, kind, n, t, rep, args.blas_threads)
+                finally:
+                    if burner is not None:
+                        burner.kill()
+                        burner.wait()
+                ref = res["flodym"]
+                for impl in IMPLS:
+                    r = res[impl]
+                    rel = abs(r["checksum"] - ref["checksum"]) / max(abs(ref["checksum"]), 1e-300)
+                    if rel > 1e-9:
+                        raise RuntimeError(f"{impl} disagrees with flodym: {rel:.2e}")
+                    ratio = ref["time"] / r["time"]
+                    ratios.setdefault((kind, n, t, impl), {})[load] = ratio
+                    speed = "1.0x" if impl == "flodym" else f"{ratio:.0f}x"
+                    print(
+                        f"{kind:<7}{f'{n:,} x {t}':>15}  {load:<6}{impl:<17}{r['time']:>9.4f}"
+                        f"{speed:>10}{r['peak_mb']:>9.0f}{r['base_mb']:>9.0f}"
+                        f"{r['peak_mb'] - r['base_mb']:>9.0f}"
+                    )
             print()
+    if len(loads) == 2:
+        print("speed-up against flodym, quiet vs busy (busy / quiet):")
+        for (kind, n, t, impl), r in ratios.items():
+            if impl != "flodym":
+                print(f"  {kind:<7}{f'{n:,} x {t}':>15}  {impl:<17}{r['quiet']:>7.1f}x "
+                      f"{r['busy']:>7.1f}x  ({r['busy'] / r['quiet']:.2f})")
     print("results agree with flodym (checksum of stock / inflow, 1e-9 relative)")
 
 

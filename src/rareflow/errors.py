@@ -66,3 +66,7 @@ class MassBalanceError(RareflowError):
 
 class InfeasibleError(RareflowError):
     """An optimisation target that cannot be met; the message names the binding constraint."""
+
+
+class RareflowDataWarning(UserWarning):
+    """A scenario uses reference figures for years they do not describe."""

@@ -85,6 +85,62 @@ def _normalise(text: str) -> str:
     return t
 
 
+MAX_TEXT = 100           # characters in one written quantity
+MAX_DIGITS = 30          # significant digits of its number
+
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?"
+_TOKEN = r"(?:[A-Za-z_\u00b5][A-Za-z0-9_]*|%)(?:\^[+-]?\d{1,2})?"
+_UNIT = rf"/?\s*{_TOKEN}(?:\s*[/*]?\s*{_TOKEN})*"
+_GRAMMAR = re.compile(rf"\s*(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT})?\s*")
+_NONFINITE = re.compile(r"\s*[+-]?\.?(?:nan|inf|infinity)\b", re.IGNORECASE)
+_ALLOWED = ("a number, then a unit made of names, '/', '*', '%' and powers such as "
+            "'^2' (no arithmetic)")
+
+
+def _split(text: str, kind: str) -> tuple[float, str]:
+    """``text`` checked against the grammar of a written quantity: (number, unit text).
+
+    Checked before pint sees anything: pint's parser evaluates arithmetic (``9**9**9``
+    never returns), so only a plain decimal number and a unit name reach it."""
+    example = _EXAMPLES.get(kind, kind)
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    if len(text) > MAX_TEXT:
+        raise UnitProblem(f"'{shown}' is {len(text):,} characters long (allowed: at most "
+                          f"{MAX_TEXT}: {_ALLOWED}, e.g. {example})")
+    m = _GRAMMAR.fullmatch(text)
+    if m is None and _NONFINITE.match(text):
+        raise UnitProblem(f"'{shown}' is not a finite number (allowed: a finite number, then "
+                          f"a unit, e.g. {example})")
+    if m is None:
+        raise UnitProblem(f"cannot read '{shown}' as a quantity (allowed: {_ALLOWED}, "
+                          f"e.g. {example})")
+    num = m.group("num")
+    mantissa = re.split(r"[eE]", num)[0]
+    digits = re.sub(r"\D", "", mantissa).lstrip("0")
+    if len(digits) > MAX_DIGITS:
+        raise UnitProblem(f"'{shown}' has a number of {len(digits):,} significant digits "
+                          f"(allowed: at most {MAX_DIGITS})")
+    value = float(num)
+    if value in (float("inf"), float("-inf")):
+        raise UnitProblem(f"'{shown}' is outside the range of a number (allowed: a finite "
+                          "number, at most about 1.8e308)")
+    return value, m.group("unit") or ""
+
+
+@lru_cache(maxsize=1024)
+def _factor(unit: str, target: str) -> tuple[float | None, str]:
+    """Factor from ``unit`` (grammar-checked) to ``target``, or None and why not."""
+    ureg = registry()
+    try:
+        q = ureg.Quantity(_normalise(f"1 {unit}"))
+    except Exception as exc:  # pint raises several unrelated types
+        return None, f"read:{type(exc).__name__}"
+    try:
+        return float(q.to(target).magnitude), ""
+    except Exception:
+        return None, "dim:" + _describe(q)
+
+
 @lru_cache(maxsize=4096)
 def parse(text: str | int | float, kind: str, per: str | None = None) -> float:
     """Convert ``text`` to a float in the canonical unit of ``kind``.
@@ -94,6 +150,8 @@ def parse(text: str | int | float, kind: str, per: str | None = None) -> float:
     text : str | float
         ``"45 kt/yr"``, ``"85 %"``, ``0.85`` ... A bare number is accepted only for
         ``fraction`` (as a share, 0..1) and for ``count_rate`` (activity per year).
+        A string is a plain decimal number (at most :data:`MAX_DIGITS` significant
+        digits) and a unit name, at most :data:`MAX_TEXT` characters: no arithmetic.
     kind : str
         One of :data:`CANONICAL` keys, or ``"intensity"`` with ``per`` naming the
         activity unit (``vehicle``, ``MW``, ``unit``): result in t per activity unit.
@@ -108,32 +166,34 @@ def parse(text: str | int | float, kind: str, per: str | None = None) -> float:
         raise UnitProblem(f"expected {_EXAMPLES.get(kind, kind)}, got a boolean")
     if isinstance(text, int | float):
         if kind in ("fraction", "count_rate"):
-            return float(text)
+            try:
+                return float(text)
+            except OverflowError:
+                raise UnitProblem(f"'{str(text)[:37]}...' is outside the range of a number "
+                                  "(allowed: a finite number)") from None
         raise UnitProblem(
             f"'{text}' has no unit; write it with one, e.g. {_EXAMPLES.get(kind, kind)}"
         )
-    ureg = registry()
-    try:
-        q = ureg.Quantity(_normalise(str(text)))
-    except Exception as exc:  # pint raises several unrelated types
-        raise UnitProblem(
-            f"cannot read '{text}' as a quantity ({type(exc).__name__}); "
-            f"write e.g. {_EXAMPLES.get(kind, kind)}"
-        ) from None
+    text = str(text)
+    number, unit = _split(text, kind)
     if kind == "intensity":
         target = f"t / {per or 'unit'}"
     elif kind == "count_rate":
         target = f"{per or 'unit'} / yr" if per else "1/yr"
     else:
         target = CANONICAL[kind]
-    try:
-        value = float(q.to(target).magnitude)
-    except Exception:
-        got = _describe(q)
+    factor, why = _factor(unit, target)
+    if factor is None:
+        if why.startswith("read:"):
+            raise UnitProblem(
+                f"cannot read '{text}' as a quantity ({why[5:]}); "
+                f"write e.g. {_EXAMPLES.get(kind, kind)}"
+            )
         raise UnitProblem(
-            f"'{text}' is {got}, {_NEEDS.get(kind, 'expected ' + target)} "
+            f"'{text}' is {why[4:]}, {_NEEDS.get(kind, 'expected ' + target)} "
             f"(e.g. {_EXAMPLES.get(kind, target)})"
-        ) from None
+        )
+    value = number * factor
     if value != value or value in (float("inf"), float("-inf")):
         raise UnitProblem(f"'{text}' is not a finite number")
     return value

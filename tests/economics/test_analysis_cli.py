@@ -110,14 +110,26 @@ def test_cli_bad_input_exit_2_with_file_line(tmp_path):
     assert "Traceback" not in text
 
 
-def test_cli_needs_facility_when_several(tmp_path):
+def test_cli_analyses_every_facility_when_none_is_named(tmp_path):
+    """`rareflow economics mp-price-floor` as the README writes it: both facilities of the
+    deal, each with the same seed, so each equals its own --facility run."""
     standalone = tmp_path / "two.yaml"
     text = (BUNDLED / "mp-price-floor.yaml").read_text(encoding="utf-8")
     standalone.write_text("\n".join(l for l in text.splitlines() if not l.startswith("extends:")),
                           encoding="utf-8")
-    r = CliRunner().invoke(_app(), ["economics", str(standalone)])
-    assert r.exit_code == 2
-    assert "--facility" in r.output + (r.stderr if hasattr(r, "stderr") else "")
+    out = tmp_path / "all"
+    r = CliRunner().invoke(_app(), ["economics", str(standalone), "--samples", "200",
+                                    "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    both = json.loads((out / "economics_summary.json").read_text())["facilities"]
+    assert set(both) == {"mp_mountain_pass_separation", "mp_10x_magnets"}
+    one = tmp_path / "one"
+    r = CliRunner().invoke(_app(), ["economics", str(standalone), "--samples", "200",
+                                    "--facility", "mp_10x_magnets", "--out", str(one)])
+    assert r.exit_code == 0, r.output
+    alone = json.loads((one / "economics_summary.json").read_text())
+    assert alone["monte_carlo"] == both["mp_10x_magnets"]["monte_carlo"]
+    assert (out / "mp_10x_magnets" / "samples.parquet").is_file()
 
 
 def test_cli_loads_full_scenario_through_the_loader(tmp_path):

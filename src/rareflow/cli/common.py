@@ -50,3 +50,20 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def load_scenario_reporting(scenario: str) -> Any:
+    """Load a scenario and print on stderr, one line each, the records it uses for years
+    their data do not describe (``FILE:LINE: field.path: warning: described years ...``)."""
+    import warnings
+
+    from rareflow.errors import RareflowDataWarning
+    from rareflow.scenario.loader import load_scenario
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RareflowDataWarning)  # printed below, once
+        sc = load_scenario(scenario)
+    for u in sc.coverage_warnings:
+        print(u.format(), file=sys.stderr)
+    return sc
+

@@ -17,8 +17,9 @@ def demo(
     """Run the U.S. baseline, print the answers and write report.html (opens offline)."""
     from rareflow.cli.common import console
     from rareflow.cli.progress import steps
-    from rareflow.results.io import atomic_write_json
+    from rareflow.results.io import atomic_write_json, check_output_folder, output_folder
 
+    check_output_folder(out)  # refuse a bad --out before the solve
     con = console()
     with steps(con) as step:
         step("loading scenario")
@@ -29,19 +30,21 @@ def demo(
         from rareflow.results.results import run_static
 
         res = run_static(sc)
-        step("writing tables")
-        res.write(out / "tables")
-        step("answering the questions")
-        from rareflow.report.answers import answer
+        with output_folder(out) as d:  # all of tables/, answers.json, report.html, or none
+            step("writing tables")
+            res.write(d / "tables")
+            step("answering the questions")
+            from rareflow.report.answers import answer
 
-        a = answer(res)
-        atomic_write_json(out / "answers.json", a.as_dict())
-        step("building the report")
-        from rareflow.report.extras import collect_extra_sections
-        from rareflow.report.html import build_report
+            a = answer(res)
+            atomic_write_json(d / "answers.json", a.as_dict())
+            step("building the report")
+            from rareflow.report.extras import collect_extra_sections
+            from rareflow.report.html import build_report
 
-        path = build_report(res, out / "report.html",
-                            extra_sections=collect_extra_sections(sc, out, step))
+            build_report(res, d / "report.html",
+                         extra_sections=collect_extra_sections(sc, out, step))
+        path = out / "report.html"
     _print_answers(con, a)
     con.print(f"tables: {out / 'tables'}   answers: {out / 'answers.json'}")
     print(f"report: {path}")

@@ -62,23 +62,6 @@ def _fmt_num(x: float | None, nd: int = 2) -> str:
     return f"{x:.{nd}f}"
 
 
-def _write_atomic(path: Path, write: Any) -> None:
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 @handle_errors
 def economics(
     scenario: str = typer.Argument(
@@ -86,7 +69,7 @@ def economics(
         "mp-price-floor) or a standalone economics YAML."
     ),
     facility: str = typer.Option(
-        None, "--facility", help="Facility id under economics.facilities."
+        None, "--facility", help="Facility id under economics.facilities (default: each in turn)."
     ),
     out: Path = typer.Option(
         None, "--out", help="Output folder (Parquet + economics_summary.json)."
@@ -94,49 +77,88 @@ def economics(
     samples: int = typer.Option(
         2000, "--samples", min=1, max=1_000_000, help="Monte Carlo price paths."
     ),
-    seed: int = typer.Option(42, "--seed", help="Random seed (same seed, same results)."),
+    seed: int = typer.Option(42, "--seed", min=0, max=2**32 - 1,
+                              help="Random seed, 0..2**32-1 (same seed, same results)."),
     price_model: str = typer.Option(
         None, "--price-model", help="Override every index's model: gbm or mean_reverting."
     ),
 ) -> None:
     """NPV, IRR, payback and DSCR of a facility over Monte Carlo NdPr price paths, with its
     loans, warrants, preferred equity, price floor and offtake; the government's cost of a
-    floor (P5/P50/P95). Prints the assumptions beside the figures."""
-    import json
+    floor (P5/P50/P95). Without --facility, every facility of the analysis in turn (with
+    --out, one subfolder each). Prints the assumptions beside the figures."""
+    from rareflow.errors import RareflowInputError
 
+    section, where = _load_section(scenario)
+    # no --facility: every facility of the analysis, in file order (a deal such as the
+    # MP/DoD floor and offtake covers several); each with the same seed, so a facility's
+    # figures are the same whether it is analysed alone or beside others
+    facilities = [facility] if facility is not None else list(section.facilities)
+    if not facilities:
+        raise RareflowInputError.single("the economics section has no facilities",
+                                        path="economics.facilities")
+    if out is not None:
+        from rareflow.results.io import check_output_folder
+
+        check_output_folder(out)  # refuse a bad --out before the Monte Carlo
+    if price_model is not None:
+        section = _override_price_model(section, price_model, where)
+
+    done = [_analyse(section, where, f, scenario, samples, seed, price_model) for f in facilities]
+    written: dict[str, list[Path]] = {}
+    if out is not None:
+        from rareflow.results.io import atomic_write_json, atomic_write_parquet, output_folder
+
+        with output_folder(out) as d:  # the whole folder, or nothing, is replaced
+            for s, _case, _res, flows, per in done:
+                sub = d if len(done) == 1 else d / s["facility"]
+                shown = out if len(done) == 1 else out / s["facility"]
+                atomic_write_parquet(sub / "cash_flows.parquet", flows)
+                atomic_write_parquet(sub / "samples.parquet", per)
+                atomic_write_json(sub / "economics_summary.json", s, default=float)
+                written[s["facility"]] = [shown / "cash_flows.parquet", shown / "samples.parquet",
+                                          shown / "economics_summary.json"]
+            if len(done) > 1:
+                atomic_write_json(d / "economics_summary.json",
+                                  {"scenario": scenario, "seed": seed,
+                                   "facilities": {s["facility"]: s for s, *_ in done}},
+                                  default=float)
+    for i, (s, case, res, _flows, _per) in enumerate(done):
+        if i:
+            print("\n" + "=" * 88 + "\n")
+        _print(s, case, res, written.get(s["facility"]))
+    if len(done) > 1 and out is not None:
+        print(f"\nwrote {out / 'economics_summary.json'} (all facilities)")
+
+
+def _override_price_model(section: Any, price_model: str, where: Any) -> Any:
+    from rareflow.errors import RareflowInputError
+
+    if price_model not in ("gbm", "mean_reverting"):
+        raise RareflowInputError.single(
+            f"must be gbm or mean_reverting (got {price_model!r})", path="--price-model"
+        )
+    pm = {}
+    for k, ix in section.price_model.items():
+        if price_model == "mean_reverting" and ix.speed is None:
+            f, line = where(("economics", "price_model", k))
+            raise RareflowInputError.single(
+                f"index '{k}' has no 'speed' for a mean-reverting model",
+                file=f, line=line, path=f"economics.price_model.{k}.speed",
+            )
+        pm[k] = ix.model_copy(update={"model": price_model})
+    return section.model_copy(update={"price_model": pm})
+
+
+def _analyse(section: Any, where: Any, facility: str, scenario: str, samples: int, seed: int,
+             price_model: str | None) -> tuple[dict, Any, Any, Any, Any]:
+    """One facility's analysis: (summary, case, result, cash-flow table, per-sample table)."""
     import numpy as np
     import pandas as pd
 
     from rareflow.engines.economics.analysis import run_case
     from rareflow.engines.economics.compile import compile_case
-    from rareflow.errors import RareflowInputError
     from rareflow.scenario.schema_economics import iter_figures, unlabelled_figures
-
-    section, where = _load_section(scenario)
-    if facility is None:
-        if len(section.facilities) == 1:
-            facility = next(iter(section.facilities))
-        else:
-            raise RareflowInputError.single(
-                "choose a facility with --facility (known: "
-                + ", ".join(sorted(section.facilities)) + ")",
-                path="--facility",
-            )
-    if price_model is not None:
-        if price_model not in ("gbm", "mean_reverting"):
-            raise RareflowInputError.single(
-                f"must be gbm or mean_reverting (got {price_model!r})", path="--price-model"
-            )
-        pm = {}
-        for k, ix in section.price_model.items():
-            if price_model == "mean_reverting" and ix.speed is None:
-                f, line = where(("economics", "price_model", k))
-                raise RareflowInputError.single(
-                    f"index '{k}' has no 'speed' for a mean-reverting model",
-                    file=f, line=line, path=f"economics.price_model.{k}.speed",
-                )
-            pm[k] = ix.model_copy(update={"model": price_model})
-        section = section.model_copy(update={"price_model": pm})
 
     case = compile_case(section, facility, where=where)
     res = run_case(case, n_samples=samples, rng=np.random.default_rng(seed))
@@ -164,30 +186,18 @@ def economics(
     s["provenance"] = provenance
     s["unlabelled_figures"] = unlabelled_figures(section)
 
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        flows = pd.DataFrame({"year": res.years, **{k: np.asarray(v) for k, v in res.base.items()}})
-        for lid, sch in res.loans.items():
-            for k, v in sch.as_dict().items():
-                flows[f"loan_{lid}_{k}"] = v
-        _write_atomic(out / "cash_flows.parquet", lambda p: flows.to_parquet(p, index=False))
-        per = pd.DataFrame(
-            {
-                "sample": np.arange(samples),
-                **{k: np.asarray(v, dtype=float) for k, v in res.samples.items()},
-            }
-        )
-        _write_atomic(out / "samples.parquet", lambda p: per.to_parquet(p, index=False))
-
-        def dump(p: str) -> None:
-            with open(p, "w", encoding="utf-8") as fh:
-                json.dump(s, fh, indent=2, default=float, allow_nan=False)
-                fh.write("\n")
-
-        _sanitize(s)
-        _write_atomic(out / "economics_summary.json", dump)
-
-    _print(s, case, res, out)
+    flows = pd.DataFrame({"year": res.years, **{k: np.asarray(v) for k, v in res.base.items()}})
+    for lid, sch in res.loans.items():
+        for k, v in sch.as_dict().items():
+            flows[f"loan_{lid}_{k}"] = v
+    per = pd.DataFrame(
+        {
+            "sample": np.arange(samples),
+            **{k: np.asarray(v, dtype=float) for k, v in res.samples.items()},
+        }
+    )
+    _sanitize(s)
+    return s, case, res, flows, per
 
 
 def _sanitize(obj: Any) -> Any:
@@ -219,7 +229,7 @@ def _tag(s: dict, path: str) -> str:
     return " [assumption]" if p.startswith("assumption") else " [UNLABELLED]"
 
 
-def _print(s: dict, case: Any, res: Any, out: Path | None) -> None:
+def _print(s: dict, case: Any, res: Any, written: list[Path] | None) -> None:
     b = s["base_case"]
     mc = s["monte_carlo"]
     lines = [
@@ -305,7 +315,6 @@ def _print(s: dict, case: Any, res: Any, out: Path | None) -> None:
     lines += [f"  {k}: {v}" for k, v in s["provenance"].items()]
     if s["unlabelled_figures"]:
         lines.append("figures without source or assumption: " + ", ".join(s["unlabelled_figures"]))
-    if out is not None:
-        lines += ["", f"wrote {out / 'cash_flows.parquet'}, {out / 'samples.parquet'}, "
-                  f"{out / 'economics_summary.json'}"]
+    if written:
+        lines += ["", "wrote " + ", ".join(str(p) for p in written)]
     print("\n".join(lines))

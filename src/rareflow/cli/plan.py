@@ -40,8 +40,15 @@ def plan(
     import rareflow
     from rareflow.cli.common import console
     from rareflow.engines.optimize.from_scenario import run_plan, summarise
-    from rareflow.results.io import atomic_write_json, atomic_write_parquet
+    from rareflow.results.io import (
+        atomic_write_json,
+        atomic_write_parquet,
+        check_output_folder,
+        output_folder,
+    )
 
+    if out is not None:
+        check_output_folder(out)  # refuse a bad --out before the solve
     sc = rareflow.load_scenario(scenario)
     chosen = [v.strip() for v in variants.split(",")] if variants else None
     runs = run_plan(sc, chosen)
@@ -70,16 +77,17 @@ def plan(
     df = pd.DataFrame(rows, columns=["variant", "kind", "region", "process", "option", "name",
                                      "material", "year", "value", "secure_t",
                                      "marginal_cost_usd_per_t"])
-    atomic_write_parquet(out / "plan.parquet", df, {
-        "scenario": sc.name,
-        "units": "value: t/yr (build: capacity added; coverage: requirement); "
-                 "marginal_cost_usd_per_t: USD/t"})
-    atomic_write_json(out / "plan_summary.json", summary)
-    from rareflow.report.html import build_page
-    from rareflow.report.section_plan import plan_html
+    with output_folder(out) as d:  # the whole folder, or nothing, is replaced
+        atomic_write_parquet(d / "plan.parquet", df, {
+            "scenario": sc.name,
+            "units": "value: t/yr (build: capacity added; coverage: requirement); "
+                     "marginal_cost_usd_per_t: USD/t"})
+        atomic_write_json(d / "plan_summary.json", summary)
+        from rareflow.report.html import build_page
+        from rareflow.report.section_plan import plan_html
 
-    build_page(f"rareflow plan: {sc.name}", sc.spec.description,
-               [("Least-cost build-out", plan_html(sc, summary))], out / "plan_report.html")
+        build_page(f"rareflow plan: {sc.name}", sc.spec.description,
+                   [("Least-cost build-out", plan_html(sc, summary))], d / "plan_report.html")
 
     first = next(iter(runs))
     if "error" in runs[first]:

@@ -24,6 +24,10 @@ def recycling(
     from rareflow.results.results import run_static
     from rareflow.scenario.loader import load_scenario
 
+    if out is not None:
+        from rareflow.results.io import check_output_folder
+
+        check_output_folder(out)
     sc = load_scenario(scenario)
     if sc.spec.recycling is None:
         f, line = sc.where("name")
@@ -48,11 +52,11 @@ def recycling(
                                         f"({rec.years[0]}-{rec.years[-1]})", path="--years")
     summary = recycling_summary(res, ys, els)
     if out is not None:
-        from rareflow.results.io import atomic_write_json, atomic_write_parquet
+        from rareflow.results.io import atomic_write_json, atomic_write_parquet, output_folder
 
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_parquet(out / "recycling.parquet", recycling_table(res))
-        atomic_write_json(out / "recycling_summary.json", summary)
+        with output_folder(out) as d:
+            atomic_write_parquet(d / "recycling.parquet", recycling_table(res))
+            atomic_write_json(d / "recycling_summary.json", summary)
     _print(sc, summary)
 
 

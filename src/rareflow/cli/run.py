@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from rareflow.cli.common import handle_errors
+from rareflow.cli.common import handle_errors, load_scenario_reporting
 
 
 @handle_errors
@@ -18,20 +18,21 @@ def run(
     """Run the static mass balance year by year; write tables (Parquet) and summary.json."""
     from rareflow.cli.common import console
     from rareflow.cli.progress import steps
+    from rareflow.results.io import check_output_folder, output_folder
     from rareflow.results.results import TABLES
 
+    check_output_folder(out)  # refuse a bad --out before the solve
     con = console()
     with steps(con, quiet) as step:
         step("loading scenario")
-        from rareflow.scenario.loader import load_scenario
-
-        sc = load_scenario(scenario)
+        sc = load_scenario_reporting(scenario)
         step("solving the mass balance")
         from rareflow.results.results import run_static
 
         res = run_static(sc)
         step("writing results")
-        res.write(out)
+        with output_folder(out) as d:  # the whole folder, or nothing, is replaced
+            res.write(d)
     if quiet:
         print(out)
         return

@@ -27,8 +27,8 @@ def sensitivity(
         help="Sobol base sample N (power of 2); runs = N (k + 2).",
     ),
     seed: int = typer.Option(
-        0, "--seed",
-        help="Seed of the scrambled Sobol sequence and the bootstrap.",
+        0, "--seed", min=0, max=2**32 - 1,
+        help="Seed of the scrambled Sobol sequence and the bootstrap (0..2**32-1).",
     ),
     metric: str = typer.Option(
         "shortfall", "--metric",
@@ -46,12 +46,15 @@ def sensitivity(
     """Rank the uncertain stress parameters by their Sobol indices (first and total order)."""
     from rareflow.analysis.sensitivity import sobol_indices
     from rareflow.cli.common import console
-    from rareflow.results.io import atomic_write_json
+    from rareflow.results.io import atomic_write_json, check_output_folder, output_folder
 
+    if out is not None:
+        check_output_folder(out)  # refuse a bad --out before the runs
     con = console()
     doc = sobol_indices(scenario, base_samples, seed, metric, sector)
     out = out or Path("rareflow-out") / f"sensitivity-{doc['scenario']}"
-    atomic_write_json(out / "stress_sensitivity.json", doc)
+    with output_folder(out) as d:
+        atomic_write_json(d / "stress_sensitivity.json", doc)
     if doc["output_sd"] == 0:
         con.print(f"[bold]{doc['scenario']}[/]: {doc['output']} is the same in every run: "
                   "no parameter matters")

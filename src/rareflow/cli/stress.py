@@ -22,8 +22,8 @@ def stress(
     ),
     samples: int = typer.Option(1000, "--samples", "-n", help="Number of samples (>= 1)."),
     seed: int = typer.Option(
-        0, "--seed",
-        help="Random seed; the same seed gives the same results.",
+        0, "--seed", min=0, max=2**32 - 1,
+        help="Random seed, 0..2**32-1; the same seed gives the same results.",
     ),
     out: Path = typer.Option(
         None, "--out", "-o",
@@ -44,64 +44,72 @@ def stress(
 
     from rareflow.cli.common import console
     from rareflow.engines.simulate.summary import shortfall_share_total, summarise
-    from rareflow.results.io import atomic_write_json, atomic_write_parquet
+    from rareflow.results.io import (
+        atomic_write_json,
+        atomic_write_parquet,
+        check_output_folder,
+        output_folder,
+    )
 
+    if out is not None:
+        check_output_folder(out)  # refuse a bad --out before the run
     con = console()
     from rareflow.analysis.stress import run_stress
 
     sc, cs, res, dem = run_stress(scenario, 1 if central else samples, seed, method=method,
                                   monthly=monthly, central=central)
     out = out or Path("rareflow-out") / f"stress-{sc.name}"
-    summary = summarise(res, dem)
-    share = shortfall_share_total(res, dem)
-    S = res.n_samples
-    sectors = res.labels["sectors"]
-    rows = {
-        "sample": np.repeat(np.arange(S), len(sectors)),
-        "region": cs.focus,
-        "sector": np.tile(np.array(sectors), S),
-        "time_to_survive_months": res.time_to_survive[:, 0].ravel(),
-        "time_to_recover_months": res.time_to_recover[:, 0].ravel(),
-        "recovered": res.recovered[:, 0].ravel(),
-        "cumulative_shortfall_t": res.cumulative_shortfall[:, 0].ravel(),
-        "shortfall_share": share[:, 0].ravel(),
-        "peak_shortfall_share": res.peak_shortfall_share[:, 0].ravel(),
-        "stockpile_needed_t": res.stockpile_needed[:, 0].sum(axis=-1).ravel(),
-    }
-    meta = {"scenario": sc.name, "seed": str(seed), "samples": str(S), "method": method,
-            "units": "months; t of " + cs.material + "; shares 0-1",
-            "disruption_start": cs.month_label(int(np.min(res.disruption_start)))}
-    atomic_write_parquet(out / "stress_samples.parquet", pd.DataFrame(rows), meta)
-    if cs.parameters:
-        atomic_write_parquet(out / "stress_parameters.parquet",
-                             pd.DataFrame({"sample": np.arange(S), **cs.parameters}), meta)
-    if monthly and res.shortfall_share is not None:
-        T = res.months
-        mrows = {
-            "sample": np.repeat(np.arange(S), T * len(sectors)),
-            "month": np.tile(np.repeat([cs.month_label(t) for t in range(T)], len(sectors)), S),
-            "sector": np.tile(np.array(sectors), S * T),
-            "shortfall_share": res.shortfall_share[:, :, 0, :].ravel(),
+    with output_folder(out) as d:  # the whole folder, or nothing, is replaced
+        summary = summarise(res, dem)
+        share = shortfall_share_total(res, dem)
+        S = res.n_samples
+        sectors = res.labels["sectors"]
+        rows = {
+            "sample": np.repeat(np.arange(S), len(sectors)),
+            "region": cs.focus,
+            "sector": np.tile(np.array(sectors), S),
+            "time_to_survive_months": res.time_to_survive[:, 0].ravel(),
+            "time_to_recover_months": res.time_to_recover[:, 0].ravel(),
+            "recovered": res.recovered[:, 0].ravel(),
+            "cumulative_shortfall_t": res.cumulative_shortfall[:, 0].ravel(),
+            "shortfall_share": share[:, 0].ravel(),
+            "peak_shortfall_share": res.peak_shortfall_share[:, 0].ravel(),
+            "stockpile_needed_t": res.stockpile_needed[:, 0].sum(axis=-1).ravel(),
         }
-        atomic_write_parquet(out / "stress_monthly.parquet", pd.DataFrame(mrows), meta)
-    definitions = {
-        "time_to_survive_months": "months from the disruption start to the first month "
-        "with more than `tolerance` of the sector's demand unmet (months left in the horizon "
-        "if never: censored)",
-        "time_to_recover_months": "months from the disruption start to the end of the last "
-        "abnormal month (shortfall, or a stock serving the sector below its initial/target "
-        "level); 0 if never abnormal; censored at the horizon (see p_recovered)",
-        "shortfall_share": "cumulative shortfall / cumulative demand over the horizon",
-        "p_shortfall": "share of samples with at least one short month",
-        "stockpile_needed_t": "cumulative shortfall without the strategic stockpiles: the "
-        "stock (unlimited draw rate) that would have prevented every shortfall",
-    }
-    doc = {cs.focus: summary[cs.focus], "_meta": {"definitions": definitions,
-        **meta, "horizon_start": cs.month_label(0), "months": res.months,
-        "assumptions": cs.assumptions, "notes": cs.notes,
-        "uncertain_parameters": sorted(cs.parameters),
-        "not_sampled": sorted(k for k in sc.uncertain if not k.startswith("stress."))}}
-    atomic_write_json(out / "stress_summary.json", doc)
+        meta = {"scenario": sc.name, "seed": str(seed), "samples": str(S), "method": method,
+                "units": "months; t of " + cs.material + "; shares 0-1",
+                "disruption_start": cs.month_label(int(np.min(res.disruption_start)))}
+        atomic_write_parquet(d / "stress_samples.parquet", pd.DataFrame(rows), meta)
+        if cs.parameters:
+            atomic_write_parquet(d / "stress_parameters.parquet",
+                                 pd.DataFrame({"sample": np.arange(S), **cs.parameters}), meta)
+        if monthly and res.shortfall_share is not None:
+            T = res.months
+            mrows = {
+                "sample": np.repeat(np.arange(S), T * len(sectors)),
+                "month": np.tile(np.repeat([cs.month_label(t) for t in range(T)], len(sectors)), S),
+                "sector": np.tile(np.array(sectors), S * T),
+                "shortfall_share": res.shortfall_share[:, :, 0, :].ravel(),
+            }
+            atomic_write_parquet(d / "stress_monthly.parquet", pd.DataFrame(mrows), meta)
+        definitions = {
+            "time_to_survive_months": "months from the disruption start to the first month "
+            "with more than `tolerance` of the sector's demand unmet (months left in the horizon "
+            "if never: censored)",
+            "time_to_recover_months": "months from the disruption start to the end of the last "
+            "abnormal month (shortfall, or a stock serving the sector below its initial/target "
+            "level); 0 if never abnormal; censored at the horizon (see p_recovered)",
+            "shortfall_share": "cumulative shortfall / cumulative demand over the horizon",
+            "p_shortfall": "share of samples with at least one short month",
+            "stockpile_needed_t": "cumulative shortfall without the strategic stockpiles: the "
+            "stock (unlimited draw rate) that would have prevented every shortfall",
+        }
+        doc = {cs.focus: summary[cs.focus], "_meta": {"definitions": definitions,
+            **meta, "horizon_start": cs.month_label(0), "months": res.months,
+            "assumptions": cs.assumptions, "notes": cs.notes,
+            "uncertain_parameters": sorted(cs.parameters),
+            "not_sampled": sorted(k for k in sc.uncertain if not k.startswith("stress."))}}
+        atomic_write_json(d / "stress_summary.json", doc)
     if quiet:
         print(out)
         return

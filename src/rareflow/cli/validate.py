@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from rareflow.cli.common import handle_errors
+from rareflow.cli.common import handle_errors, load_scenario_reporting
 
 
 @handle_errors
@@ -12,9 +12,7 @@ def validate(
     scenario: str = typer.Argument(..., help="Scenario file path or bundled name."),
 ) -> None:
     """Check a scenario file: syntax, keys, units, ids, shares, extends, provenance."""
-    from rareflow.scenario.loader import load_scenario
-
-    sc = load_scenario(scenario)
+    sc = load_scenario_reporting(scenario)
     print(f"{sc.source_file}: valid ({sc.name}; {sc.years[0]}-{sc.years[-1]}; "
           f"{len(sc.spec.facilities)} facilities, {len(sc.spec.demand)} demand rows, "
           f"{len(sc.uncertain)} uncertain parameters)")

@@ -379,6 +379,8 @@ class Results:
             "allied_coverage": per_region("allied_coverage"),
             "capacity_coverage": per_region("capacity_coverage"),
             "residual_share": self._residual_share_tree(),
+            # records used for years their data do not describe (rareflow.scenario.coverage)
+            "data_years_warnings": [u.as_dict() for u in self.scenario.coverage_warnings],
         }
 
     def stored_flows(self) -> Any:
@@ -405,20 +407,21 @@ class Results:
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write every table as Parquet and ``summary.json`` into ``out_dir`` (atomically)."""
-        from rareflow.results.io import atomic_write_json, atomic_write_parquet
+        """Write every table as Parquet and ``summary.json`` into ``out_dir``.
+
+        The folder is replaced whole and atomically (:func:`rareflow.results.io.output_folder`):
+        a reader or a killed run sees the previous complete folder or the new one."""
+        from rareflow.results.io import atomic_write_json, atomic_write_parquet, output_folder
 
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        written: dict[str, Path] = {}
-        for name, cols in TABLES.items():
-            meta = {"rareflow.columns": json.dumps(cols), "rareflow.scenario": self.scenario.name}
-            path = out / f"{name}.parquet"
-            atomic_write_parquet(path, self.table(name), meta)
-            written[name] = path
-        atomic_write_json(out / "summary.json", self.summary())
-        written["summary"] = out / "summary.json"
-        return written
+        names = [*TABLES, "summary"]
+        summary = self.summary()
+        with output_folder(out, option="out_dir") as d:
+            for name, cols in TABLES.items():
+                meta = {"rareflow.columns": json.dumps(cols), "rareflow.scenario": self.scenario.name}
+                atomic_write_parquet(d / f"{name}.parquet", self.table(name), meta)
+            atomic_write_json(d / "summary.json", summary)
+        return {n: out / (f"{n}.json" if n == "summary" else f"{n}.parquet") for n in names}
 
 
 def _num(x: float) -> float | None:

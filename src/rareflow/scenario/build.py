@@ -66,6 +66,8 @@ def build_scenario(doc: Located, uncertain: dict[str, Any]) -> Scenario:
     from rareflow.model.chain import compile_chain
 
     spec = validate(ScenarioFile, doc)
+    if uncertain:
+        _check_distribution_support(doc, uncertain)
     problems: list[Problem] = []
 
     def at(path: tuple[Any, ...], message: str) -> None:
@@ -157,6 +159,9 @@ def build_scenario(doc: Located, uncertain: dict[str, Any]) -> Scenario:
         if d.activity is not None and d.sector in sectors:
             _check_activity(chain.sector_activity_unit.get(d.sector), d,
                             ("demand", did), at)
+    if not problems:
+        _check_growth(spec, chain, at)
+        _check_suppliers(spec, chain, doc, at)
     for tid, t in spec.trade.import_shares.items():
         if t is None:
             continue
@@ -209,7 +214,9 @@ def build_scenario(doc: Located, uncertain: dict[str, Any]) -> Scenario:
         raise RareflowInputError(problems)
     scenario = Scenario(spec=spec, chain=chain, document=doc, uncertain=uncertain)
     _check_sections(scenario)
-    return scenario
+    from rareflow.scenario.coverage import with_coverage
+
+    return with_coverage(scenario)  # years the reference data do not describe
 
 
 def _check_basis(chain: Any, process: str, basis: str, path: tuple[Any, ...], at: Any) -> None:
@@ -223,20 +230,214 @@ def _check_basis(chain: Any, process: str, basis: str, path: tuple[Any, ...], at
 
 
 def _check_activity(unit: str | None, d: Any, path: tuple[Any, ...], at: Any) -> None:
-    from rareflow.units import UnitProblem, parse
+    """Activity and intensity of a demand row: readable, finite, non-negative, bounded."""
+    from rareflow.scenario.types import to_canonical
 
     per = unit or "unit"
     series = d.activity if isinstance(d.activity, dict) else {0: d.activity}
+    if isinstance(d.activity, dict) and not d.activity:
+        at((*path, "activity"), "a schedule needs at least one year")
     for y, v in series.items():
+        if isinstance(d.activity, dict):
+            ok = ((isinstance(y, int) and not isinstance(y, bool))
+                  or (isinstance(y, str) and y.strip().isdigit() and len(y.strip()) <= 4))
+            ok = ok and 1900 <= int(y) <= 2200
+            if not ok:
+                at((*path, "activity", y), f"schedule keys must be years within 1900..2200, "
+                   f"got {y!r}")
+                continue
         try:
-            parse(v, "count_rate", per)
-        except UnitProblem as exc:
+            to_canonical(v, "count_rate", per)
+        except ValueError as exc:
             sub = (*path, "activity", y) if isinstance(d.activity, dict) else (*path, "activity")
             at(sub, f"{exc} (activity of this sector is counted in {per}/yr)")
     try:
-        parse(d.intensity, "intensity", per)
-    except UnitProblem as exc:
+        to_canonical(d.intensity, "intensity", per)
+    except ValueError as exc:
         at((*path, "intensity"), f"{exc} (this sector's intensity is mass per {per})")
+
+
+def _check_suppliers(spec: Any, chain: Any, doc: Located, at: Any) -> None:
+    """Every material an active process uses must have somewhere to come from.
+
+    A process is active in a region where a facility, a production row or a
+    ``self_supply`` row places it there. A material used in region R is available if a
+    process making it is active in R, or is covered by a ``serves: world`` self-supply row
+    (the residual supplier), or is placed by a facility or production row in some region
+    (which can export it) and is not one of the products whose output is only known as
+    self-supply (metal and alloy: no sourced figure, so no exporter's output to draw on).
+
+    Removing the reference world's ``self_supply: cn_metal_alloy`` (China's metal and
+    alloy making, the residual supplier), or a process from its list, would leave magnet
+    makers with no alloy (a gap the balance cannot close): refused, naming what is
+    missing."""
+    placed: dict[tuple[str, str], tuple[Any, ...]] = {}      # (region, process) -> where
+    exporters: set[str] = set()                              # placed by facility/production
+    world: set[str] = set()                                  # self-supplied for the world
+    self_supplied: set[str] = set()                          # self-supplied anywhere
+    for section in ("facilities", "production"):
+        for rid, row in getattr(spec, section).items():
+            if row is not None:
+                placed.setdefault((row.region, row.process), (section, rid))
+                exporters.add(row.process)
+    for sid, row in spec.self_supply.items():
+        if row is None:
+            continue
+        for proc in row.processes:
+            placed.setdefault((row.region, proc), ("self_supply", sid))
+            self_supplied.add(proc)
+            if row.serves == "world":
+                world.add(proc)
+    procs = list(chain.processes)
+    index = {p: i for i, p in enumerate(procs)}
+    makers = {j: [procs[q] for q in range(len(procs)) if chain.outputs[q, j] > 0]
+              for j in range(len(chain.materials))}
+    # a self_supply row removed (``null``) by the scenario: the likely cause, named first
+    removed = sorted({p[1] for p in doc.lines if len(p) == 2 and p[0] == "self_supply"
+                      and p[1] not in spec.self_supply}, key=str)
+    reported: set[tuple[str, int]] = set()
+    for (reg, proc), where in placed.items():
+        k = index.get(proc)
+        if k is None:
+            continue
+        for j, mat in enumerate(chain.materials):
+            if chain.inputs[k, j] <= 0 or not makers[j] or (reg, j) in reported:
+                continue
+            ms = makers[j]
+            if any(m in world or (reg, m) in placed for m in ms):
+                continue
+            # a product with sourced output elsewhere is traded; one whose output is only
+            # ever self-supplied (no sourced figure: metal, alloy) needs a world supplier
+            if any(m in exporters for m in ms) and not any(m in self_supplied for m in ms):
+                continue
+            reported.add((reg, j))
+            names = " or ".join(repr(m) for m in ms[:4])
+            cause, at_path = "", where
+            if removed:
+                cause = f"self_supply.{removed[0]} is removed, so "
+                at_path = ("self_supply", removed[0])
+            else:
+                rows = [sid for sid, row in spec.self_supply.items()
+                        if row is not None and row.serves == "world"]
+                if rows:
+                    at_path = ("self_supply", rows[0], "processes")
+            why = (f"its output is only known as self-supply, so no other region's {names} "
+                   "can be counted on" if any(m in exporters for m in ms)
+                   else f"no facility or production row places {names} in any region")
+            at(at_path, f"{cause}nothing supplies '{mat}' to process '{proc}' in {reg} "
+               f"({_dot(where)}): {why}, none is self-supplied in {reg}, and no "
+               "`self_supply` row with `serves: world` covers it (add one, as the "
+               "reference world's self_supply.cn_metal_alloy does)")
+
+
+def _dot(path: tuple[Any, ...]) -> str:
+    return ".".join(map(str, path))
+
+
+def _check_distribution_support(doc: Located, uncertain: dict[str, Any]) -> None:
+    """Both ends of every distribution must be valid values of its field.
+
+    The loader validates a distribution's central value; here its low and high ends (the
+    0.0001 % and 99.9999 % quantiles where it is unbounded) are put in its place in turn and
+    the document validated again, so ``severity: {dist: uniform, low: 10 %, high: 150 %}``
+    or a normal capacity that can go negative is refused before any sample is drawn."""
+    import numpy as np
+
+    problems: list[Problem] = []
+    for dotted, dist in uncertain.items():
+        node: Any = doc.data
+        parts = dotted.split(".")
+        keys: list[Any] = []
+        try:
+            for part in parts:
+                key: Any = part
+                if isinstance(node, list):
+                    key = int(part)
+                elif isinstance(node, dict) and part not in node and part.lstrip("-").isdigit():
+                    key = int(part)
+                keys.append(key)
+                if part is not parts[-1]:
+                    node = node[key]
+            central = node[keys[-1]]
+        except (KeyError, IndexError, ValueError, TypeError):
+            continue
+        unit = ""
+        if isinstance(central, str) and len(central.split(maxsplit=1)) == 2:
+            unit = central.split(maxsplit=1)[1]
+        lo, hi = dist.support()
+        bounded = bool(np.isfinite(lo) and np.isfinite(hi))
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            q = dist.ppf(np.array([1e-6, 1 - 1e-6]))
+            lo = lo if np.isfinite(lo) else float(q[0])
+            hi = hi if np.isfinite(hi) else float(q[1])
+        try:
+            for end, x in (("low", lo), ("high", hi)):
+                node[keys[-1]] = f"{float(x)!r} {unit}" if unit else float(x)
+                try:
+                    validate(ScenarioFile, doc)
+                except RareflowInputError as exc:
+                    # the central value validated: any problem now is this end's
+                    mine = exc.problems
+                    hint = "" if bounded else " (truncate it with low: and high:)"
+                    line = doc.line_of(tuple(keys)) or None
+                    for p in mine[:1]:
+                        problems.append(Problem(
+                            f"the distribution's {end} end ({float(x):.4g}) is not a valid "
+                            f"value here: {p.message}{hint}", doc.file_of(tuple(keys)) if line
+                            else p.file, line or p.line, dotted))
+                    if mine:
+                        break
+        finally:
+            node[keys[-1]] = central
+    if problems:
+        raise RareflowInputError(problems)
+
+
+def _check_growth(spec: Any, chain: Any, at: Any) -> None:
+    """A row's tonnage, grown by its ``growth`` to the last model year, stays below the
+    mass-rate bound (1e9 t/yr): ``growth: 50 %/yr`` over 70 years must not reach 1e12 t/yr."""
+    import math
+
+    from rareflow.scenario.types import UPPER_BOUNDS, to_canonical
+
+    limit, shown = UPPER_BOUNDS["mass_rate"]
+    end = spec.years.end
+    first = spec.years.start
+
+    def peak(values: dict[int, float], growth: float) -> float:
+        last = max(values)
+        years = max(0, end - (first if last == 0 else last))
+        top = max(values.values())
+        if growth <= 0 or years == 0 or values[last] <= 0:
+            return top
+        logv = math.log(values[last]) + years * math.log1p(growth)
+        return math.inf if logv > 700 else max(top, math.exp(logv))
+
+    def check(path: tuple[Any, ...], values: dict[int, float], growth: float, what: str) -> None:
+        x = peak(values, growth)
+        if x > limit:
+            at((*path, "growth"), f"growth of {growth * 100:.4g} %/yr takes {what} to "
+               f"{x:.3g} t/yr by {end} (allowed: at most {shown} in any model year; lower "
+               "the growth or the end year)")
+
+    for pid, p in spec.production.items():
+        if p is not None and p.growth:
+            check(("production", pid), p.values, p.growth, "this production")
+    for did, d in spec.demand.items():
+        if d is None or not d.growth:
+            continue
+        if d.quantity is not None:
+            check(("demand", did), d.quantity, d.growth, "this demand")
+            continue
+        per = chain.sector_activity_unit.get(d.sector) or "unit"
+        try:
+            inten = to_canonical(d.intensity, "intensity", per)
+            raw = d.activity if isinstance(d.activity, dict) else {0: d.activity}
+            acts = {int(y): to_canonical(v, "count_rate", per) for y, v in raw.items()}
+        except (ValueError, TypeError):
+            continue    # reported by _check_activity
+        check(("demand", did), {y: a * inten * d.share for y, a in acts.items()}, d.growth,
+              "this demand")
 
 
 def _check_sections(scenario: Scenario) -> None:

@@ -191,6 +191,10 @@ class _Loader:
                        origin, shown)
             raise AssertionError("unreachable") from None
         except FileNotFoundError:
+            what = _not_regular(name_or_path, rel)
+            if what:
+                self._fail(f"'{shown}' is {what}, not a regular file (allowed: a YAML "
+                           "scenario file or a bundled scenario name)", origin, shown)
             names = ", ".join(sorted(bundled_scenarios()))
             self._fail(f"cannot find scenario '{shown}' (a path, or one of the bundled names: "
                        f"{names})", origin, shown)
@@ -239,6 +243,21 @@ class _Loader:
         result = _merge(merged, doc)
         self.done[path] = result
         return result
+
+
+def _not_regular(name_or_path: str | Path, rel: Path | None) -> str:
+    """What ``name_or_path`` is when it exists but is no regular file (a directory, a
+    device such as /dev/zero, a pipe), else ""; never opens it."""
+    import stat
+
+    try:
+        p = Path(name_or_path) if rel is None else rel / str(name_or_path)
+        mode = p.stat().st_mode
+    except (OSError, ValueError):
+        return ""
+    if stat.S_ISREG(mode):
+        return ""
+    return "a directory" if stat.S_ISDIR(mode) else "a device, pipe or socket"
 
 
 def _short(text: str, limit: int = 120) -> str:

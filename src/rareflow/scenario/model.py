@@ -26,12 +26,16 @@ class Scenario:
     uncertain : dict
         Dotted field path -> :class:`rareflow.uncertainty.Distribution` for every value
         written as a distribution (deterministic runs use its central value).
+    coverage_warnings : tuple
+        :class:`rareflow.scenario.coverage.Uncovered` for each record used for scenario
+        years its data do not describe (see :mod:`rareflow.scenario.coverage`).
     """
 
     spec: ScenarioFile
     chain: CompiledChain
     document: Located
     uncertain: dict[str, Any] = field(default_factory=dict)
+    coverage_warnings: tuple[Any, ...] = ()
 
     @property
     def name(self) -> str:

@@ -5,6 +5,17 @@ A record (a facility, a production row, a demand row, a process yield...) carrie
 * ``source: <id>`` or ``source: [<id>, ...]`` (ids from the ``sources:`` registry) and
   ``confidence: high | medium | low``; optionally ``note``; or
 * ``assumption: "<the reasoning>"`` (confidence is then ``low`` unless stated).
+
+and ``years``: the years its figures describe (the data year of its source, not the year
+the source was published): ``years: 2024`` (one year) or ``years: [2021, 2024]`` (the
+first and last year, both included). Where a figure is a ``{year: value}`` schedule, the
+schedule's years are described too. Every record of the bundled reference data (any
+bundled file, or a file in a ``_reference/`` folder) must state ``years``. A user scenario
+that overrides a record's figures without stating ``years`` is taken to describe every
+scenario year with them (it is the user's own statement about those years); a new record
+without ``years`` likewise. Scenario years before the described ones are reported by
+:mod:`rareflow.scenario.coverage`; years after them are the scenario's projection (held,
+or grown by the record's ``growth``).
 """
 
 from __future__ import annotations
@@ -37,6 +48,27 @@ class Sourced(StrictModel):
     confidence: Confidence | None = None
     assumption: str | None = None
     note: str | None = None
+    years: tuple[int, int] | None = Field(
+        None, description="years the figures describe: 2024 or [first, last]")
+
+    @field_validator("years", mode="before")
+    @classmethod
+    def _year_span(cls, v: object) -> object:
+        if v is None:
+            return v
+        if isinstance(v, bool):
+            raise ValueError("years: a year (2024) or [first, last] ([2021, 2024])")
+        if isinstance(v, int):
+            v = [v, v]
+        if (not isinstance(v, list | tuple) or len(v) != 2
+                or not all(isinstance(y, int) and not isinstance(y, bool) for y in v)):
+            raise ValueError("years: a year (2024) or [first, last] ([2021, 2024])")
+        first, last = v
+        if not (1900 <= first <= 2200 and 1900 <= last <= 2200):
+            raise ValueError(f"years must lie in 1900..2200, got {list(v)}")
+        if last < first:
+            raise ValueError(f"years: last ({last}) is before first ({first})")
+        return (first, last)
 
     @field_validator("source", mode="before")
     @classmethod

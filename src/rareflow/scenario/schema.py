@@ -31,16 +31,28 @@ from rareflow.scenario.types import (
 REGION_CODE = re.compile(r"^[A-Z]{2}$")
 
 
+FIRST_YEAR, LAST_YEAR = 1950, 2100
+
+
 class Years(StrictModel):
-    start: int = Field(ge=1950, le=2200)
-    end: int = Field(ge=1950, le=2200)
+    """The model years, ``start`` to ``end`` inclusive, within 1950..2100."""
+
+    start: int
+    end: int
+
+    @field_validator("start", "end", mode="after")
+    @classmethod
+    def _in_range(cls, v: int) -> int:
+        if not FIRST_YEAR <= v <= LAST_YEAR:
+            raise ValueError(f"year {v} is outside the modelled range (allowed: "
+                             f"{FIRST_YEAR}..{LAST_YEAR})")
+        return v
 
     @model_validator(mode="after")
     def _ordered(self) -> Years:
         if self.end < self.start:
-            raise ValueError(f"end ({self.end}) is before start ({self.start})")
-        if self.end - self.start > 200:
-            raise ValueError("at most 200 years")
+            raise ValueError(f"end ({self.end}) is before start ({self.start}) (allowed: "
+                             f"start <= end, both within {FIRST_YEAR}..{LAST_YEAR})")
         return self
 
     @property

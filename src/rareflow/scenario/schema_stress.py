@@ -91,7 +91,7 @@ FShare = _figure(Fraction)
 FDuration = _figure(Duration)
 FMass = _figure(Mass)
 FMassRate = _figure(MassRate)
-FMultiplier = _figure(Annotated[float, Field(ge=0)])
+FMultiplier = _figure(Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)])  # 0..1000x
 
 
 class Horizon(StrictModel):

@@ -96,11 +96,20 @@ def _allowed_keys_from(t: Any, loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
+MAX_PROBLEMS = 20
+"""Problems reported in full from one validation; the rest are counted in one last line
+(a file of 99,000 unknown keys is answered with 20 lines and a count, in a second)."""
+
+
 def problems_from(exc: ValidationError, model: type[BaseModel], doc: Located,
                   prefix: tuple[Any, ...] = ()) -> list[Problem]:
     out: list[Problem] = []
     seen: set[tuple[str, str]] = set()
-    for err in exc.errors():
+    errors = exc.errors()
+    for n, err in enumerate(errors):
+        if len(out) >= MAX_PROBLEMS:
+            out.append(_more(len(errors) - n, doc))
+            break
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         # pydantic adds union-member tags into locs; drop the ones that are not data keys
         clean: list[Any] = []
@@ -122,6 +131,12 @@ def problems_from(exc: ValidationError, model: type[BaseModel], doc: Located,
         seen.add(key)
         out.append(Problem(message, doc.file_of(full), doc.line_of(full), _dotted(full)))
     return out
+
+
+def _more(count: int, doc: Located) -> Problem:
+    return Problem(f"... and {count:,} more problem{'s' if count != 1 else ''} of the same "
+                   f"validation not listed (at most {MAX_PROBLEMS} are; fix these first)",
+                   doc.file, 1)
 
 
 def _get(data: Any, path: tuple[Any, ...]) -> Any:

@@ -58,6 +58,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy.linalg import solve_triangular
 
+from rareflow._threads import single_threaded
 from rareflow.engines.stocks.lifetime import Lifetime
 from rareflow.errors import MassBalanceError, RareflowInputError
 
@@ -412,6 +413,7 @@ class DynamicStockResult:
             )
         return worst
 
+    @single_threaded
     def _table(self, which: str) -> np.ndarray:
         g = self._grid
         T, K = g.T, g.A + g.T
@@ -488,6 +490,7 @@ def _extended(values: np.ndarray, s0: np.ndarray | None, lead: tuple[int, ...]) 
     return x.reshape(-1, A + T)
 
 
+@single_threaded
 def inflow_driven(
     inflow: Any,
     lifetime: Lifetime,
@@ -602,6 +605,7 @@ def _early_retirement(
     return inflow, factor, outflow, early
 
 
+@single_threaded
 def stock_driven(
     stock: Any,
     lifetime: Lifetime,
