@@ -76,3 +76,12 @@ def is_file(path: Path) -> bool:
         return path.is_file()
     except (OSError, ValueError):
         return False
+
+
+def is_inside(path: Path, folder: Path) -> bool:
+    """True if ``path`` lies in ``folder`` or below (both taken as given: resolve first)."""
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True

@@ -45,7 +45,7 @@ def load_chain(name_or_path: str, relative_to: Path | None = None) -> tuple[Chai
     for c in candidates:
         if resources.is_file(c):
             real = c.resolve()
-            if base is not None and not (resources.is_bundled(real) or _inside(real, base)):
+            if base is not None and not (resources.is_bundled(real) or resources.is_inside(real, base)):
                 raise FileNotFoundError(
                     f"chain '{shown}' is outside the scenario's folder (allowed: a bundled chain "
                     f"name ({', '.join(known)}) or a file in the scenario's folder or below)")
@@ -53,13 +53,6 @@ def load_chain(name_or_path: str, relative_to: Path | None = None) -> tuple[Chai
             return validate(ChainFile, doc), doc
     raise FileNotFoundError(f"unknown chain '{shown}' (bundled: {', '.join(known)})")
 
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.relative_to(folder)
-    except ValueError:
-        return False
-    return True
 
 
 def build_scenario(doc: Located, uncertain: dict[str, Any]) -> Scenario:

@@ -72,7 +72,7 @@ def resolve(name_or_path: str | Path, *, relative_to: Path | None = None) -> Pat
     for c in (base / text, base / f"{text}.yaml"):
         if resources.is_file(c):
             real = c.resolve()
-            if _inside(real, base) or resources.is_bundled(real):
+            if resources.is_inside(real, base) or resources.is_bundled(real):
                 return real
             raise PermissionError(text)
     found = _bundled_any(text)
@@ -82,13 +82,6 @@ def resolve(name_or_path: str | Path, *, relative_to: Path | None = None) -> Pat
         raise PermissionError(text)
     raise FileNotFoundError(text)
 
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.relative_to(folder)
-    except ValueError:
-        return False
-    return True
 
 
 def _merge(base: Located, top: Located) -> Located:
