@@ -16,6 +16,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED_CHECK = 1
+MAX_PROBLEMS_SHOWN = 20   # a file with thousands of faults gets the first ones and a count
 
 
 def console(stderr: bool = False) -> Any:
@@ -34,8 +35,13 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except RareflowInputError as exc:
-            for p in exc.problems:
+            shown = exc.problems if len(exc.problems) <= MAX_PROBLEMS_SHOWN + 1 else \
+                exc.problems[:MAX_PROBLEMS_SHOWN]
+            for p in shown:
                 print(p.format(), file=sys.stderr)
+            if len(shown) < len(exc.problems):
+                print(f"... and {len(exc.problems) - len(shown)} more problems (fix these first)",
+                      file=sys.stderr)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except InfeasibleError as exc:
             print(f"infeasible: {exc}", file=sys.stderr)
