@@ -196,27 +196,7 @@ def _analyse(section: Any, where: Any, facility: str, scenario: str, samples: in
             **{k: np.asarray(v, dtype=float) for k, v in res.samples.items()},
         }
     )
-    _sanitize(s)
     return s, case, res, flows, per
-
-
-def _sanitize(obj: Any) -> Any:
-    """NaN/inf → None in place (JSON has no NaN)."""
-    import math
-
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if isinstance(v, float) and not math.isfinite(v):
-                obj[k] = None
-            else:
-                _sanitize(v)
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            if isinstance(v, float) and not math.isfinite(v):
-                obj[i] = None
-            else:
-                _sanitize(v)
-    return obj
 
 
 def _tag(s: dict, path: str) -> str:

@@ -22,17 +22,6 @@ MAX_PARENTS = 16          # names in one ``extends:`` list
 MAX_FILES = 64            # distinct files behind one scenario
 
 
-def __getattr__(name: str) -> Any:
-    # ``DATA``, ``SCENARIO_DIR`` and ``CHAIN_DIR`` stay importable, found through the package
-    if name == "DATA":
-        return resources.data_dir()
-    if name == "SCENARIO_DIR":
-        return resources.scenario_dir()
-    if name == "CHAIN_DIR":
-        return resources.chain_dir()
-    raise AttributeError(name)
-
-
 def bundled_scenarios() -> dict[str, Path]:
     """Bundled scenarios by name (file stem), searched through the package's data."""
     out: dict[str, Path] = {}
@@ -256,11 +245,6 @@ def _not_regular(name_or_path: str | Path, rel: Path | None) -> str:
 def _short(text: str, limit: int = 120) -> str:
     """A user's string cut for display (an over-long name must not flood the message)."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _display(path: Path) -> str:
-    """How a file is named in messages (see :func:`rareflow.resources.display_name`)."""
-    return resources.display_name(path)
 
 
 def _iter_dist(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], dict]]:
