@@ -28,6 +28,8 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("sensitivity", "sensitivity", "sensitivity"),
     ("plan", "plan", "plan"),
     ("economics", "economics", "economics"),
+    ("reconcile", "reconcile", "reconcile"),
+    ("stocks", "stocks", "stocks"),
 ]
 
 

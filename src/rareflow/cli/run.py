@@ -39,4 +39,13 @@ def run(
     con.print(f"[bold]{sc.name}[/]: {len(res.years)} years x {len(res.regions)} regions x "
               f"{len(res.chain.processes)} processes; mass balance max relative error "
               f"{res.mass_balance_max_rel_error:.1e}")
+    rec = res.arrays.reconciliation
+    if rec is None:
+        con.print("world: the figures as reported (the scenario has no reconcile: section)")
+    else:
+        r = rec.result
+        p = "n/a" if not r.dof else f"{r.p_value:.3g}"
+        con.print(f"world: {'reconciled' if rec.applied else 'as reported (reconciliation only reported)'}"
+                  f" {rec.year}, chi2 {r.chi2:.4g} on {r.dof} degrees of freedom (p = {p}), "
+                  f"{len(r.flags)} figure(s) flagged; see `rareflow reconcile {scenario}`")
     con.print(f"wrote {', '.join(f'{t}.parquet' for t in TABLES)} and summary.json to {out}")

@@ -6,6 +6,7 @@ Axis order is stated for each array; units are t/yr unless noted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -96,6 +97,8 @@ class ModelArrays:
     facility_activity: np.ndarray
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     focus_region: str = "US"
+    fixed_trade: np.ndarray | None = None     # [region, origin, material, year] or None
+    reconciliation: Any = None                # rareflow.model.reconcile.WorldReconciliation
 
     def r(self, region: str) -> int:
         return self.regions.index(region)
@@ -109,6 +112,36 @@ def _basis_factor(chain: CompiledChain, process: str, basis: str | None) -> floa
     j = chain.m(basis)
     per_activity = chain.outputs[k, j] if chain.outputs[k, j] > 0 else chain.inputs[k, j]
     return 1.0 / per_activity
+
+
+def production_series(chain: CompiledChain, p: Any, years: list[int]) -> np.ndarray:
+    """[Y] activity (process basis, t/yr) of one ``production:`` record."""
+    return schedule(p.values, years, growth=p.growth) * _basis_factor(chain, p.process, p.basis)
+
+
+def facility_series(chain: CompiledChain, f: Any, years: list[int]) -> np.ndarray:
+    """[Y] activity (process basis, t/yr) one facility contributes."""
+    if f.capacity is None:
+        cap = np.full(len(years), np.nan)
+    else:
+        cap = schedule(f.capacity, years, before="zero")
+    if f.start_year is not None:
+        cap = np.where(np.array(years) < f.start_year, 0.0, cap)
+    if f.status == "idle":
+        cap = np.zeros(len(years))
+    util = schedule(f.utilisation, years, before="first")
+    return np.nan_to_num(cap) * util * _basis_factor(chain, f.process, f.capacity_basis)
+
+
+def demand_series(chain: CompiledChain, d: Any, years: list[int]) -> np.ndarray:
+    """[Y] t/yr of one ``demand:`` record."""
+    if d.quantity is not None:
+        return schedule(d.quantity, years, growth=d.growth)
+    per = chain.sector_activity_unit.get(d.sector) or "unit"
+    act_series = d.activity if isinstance(d.activity, dict) else {0: d.activity}
+    act = {int(y): parse(v, "count_rate", per) for y, v in act_series.items()}
+    inten = parse(d.intensity, "intensity", per)
+    return schedule(act, years, growth=d.growth) * inten * d.share
 
 
 def build_arrays(scenario: Scenario) -> ModelArrays:
@@ -158,9 +191,7 @@ def build_arrays(scenario: Scenario) -> ModelArrays:
     for _pid, p in spec.production.items():
         if p is None:
             continue
-        k = chain.p(p.process)
-        factor = _basis_factor(chain, p.process, p.basis)
-        fixed[ridx[p.region], k] += schedule(p.values, years, growth=p.growth) * factor
+        fixed[ridx[p.region], chain.p(p.process)] += production_series(chain, p, years)
 
     for sid, s in spec.self_supply.items():
         if s is None:
@@ -181,15 +212,9 @@ def build_arrays(scenario: Scenario) -> ModelArrays:
         if d is None:
             continue
         r, s, m = ridx[d.region], sectors.index(d.sector), chain.m(d.material)
-        if d.quantity is not None:
-            q = schedule(d.quantity, years, growth=d.growth)
-        else:
-            per = chain.sector_activity_unit.get(d.sector) or "unit"
-            act_series = d.activity if isinstance(d.activity, dict) else {0: d.activity}
-            act = {int(y): parse(v, "count_rate", per) for y, v in act_series.items()}
-            inten = parse(d.intensity, "intensity", per)
-            q = schedule(act, years, growth=d.growth) * inten * d.share
-        demand[r, s, m] += q
+        demand[r, s, m] += demand_series(chain, d, years)
+
+    _share_over_grades(chain, fixed, self_supply, residual, demand)
 
     stages = chain.stages
     shares = np.full((R, len(stages), R), np.nan)
@@ -215,3 +240,25 @@ def build_arrays(scenario: Scenario) -> ModelArrays:
     )
 
 
+
+
+def _share_over_grades(chain: CompiledChain, fixed: np.ndarray, self_supply: np.ndarray,
+                       residual: np.ndarray, demand: np.ndarray) -> None:
+    """Share activity given for a base process over it and its grade variants, in
+    proportion to the world's final demand for what each makes (in place); variants of a
+    self-supplied base process follow consumption too."""
+    world = demand.sum(axis=(0, 1))                       # [M, Y]
+    for base, variants in chain.grade_variants.items():
+        b = chain.p(base)
+        members = [b, *(chain.p(v) for v in variants.values())]
+        main = [int(np.argmax(chain.outputs[k])) for k in members]
+        w = world[main]                                   # [members, Y]
+        total = w.sum(axis=0)
+        share = np.where(total > 0, w / np.where(total > 0, total, 1.0), 0.0)
+        share[0] = np.where(total > 0, share[0], 1.0)    # no graded demand: all at base
+        given = fixed[:, b, :].copy()
+        for k, sh in zip(members, share, strict=True):
+            fixed[:, k, :] = given * sh[None, :] + (fixed[:, k, :] if k != b else 0.0)
+        for k in members[1:]:
+            self_supply[:, k] |= self_supply[:, b]
+            residual[:, k] |= residual[:, b]

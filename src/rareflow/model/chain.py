@@ -48,6 +48,7 @@ class CompiledChain:
     material_basis: dict[str, str] = field(default_factory=dict)
     external_materials: frozenset[str] = frozenset()
     reference_material: str | None = None
+    grade_variants: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def m(self, material: str) -> int:
         return self.materials.index(material)
@@ -319,6 +320,21 @@ def compile_chain(chain: ChainFile) -> CompiledChain:
         for n, u in enumerate(sec.uses):
             if u not in midx:
                 problems.append(Problem(f"unknown material '{u}'", path=f"sectors.{sid}.uses.{n}"))
+    if chain.grades is not None:
+        for base, variants in chain.grades.variants.items():
+            if base not in chain.processes:
+                problems.append(Problem(f"unknown process '{base}'", path=f"grades.variants.{base}"))
+            for g, v in variants.items():
+                if g not in chain.grades.ids:
+                    problems.append(Problem(f"unknown grade '{g}' (grades.ids: "
+                                            f"{', '.join(chain.grades.ids)})",
+                                            path=f"grades.variants.{base}.{g}"))
+                if v not in chain.processes:
+                    problems.append(Problem(f"unknown process '{v}'",
+                                            path=f"grades.variants.{base}.{g}"))
+                elif base in chain.processes and chain.processes[v].stage != chain.processes[base].stage:
+                    problems.append(Problem(f"variant '{v}' is not of the stage of '{base}'",
+                                            path=f"grades.variants.{base}.{g}"))
     if chain.chain.reference_material and chain.chain.reference_material not in midx:
         problems.append(Problem("unknown material", path="chain.reference_material"))
     if problems:
@@ -348,4 +364,6 @@ def compile_chain(chain: ChainFile) -> CompiledChain:
         material_basis={k: v.basis for k, v in chain.materials.items()},
         external_materials=frozenset(k for k, v in chain.materials.items() if v.external),
         reference_material=chain.chain.reference_material,
+        grade_variants=({b: dict(v) for b, v in chain.grades.variants.items()}
+                        if chain.grades is not None else {}),
     )

@@ -170,6 +170,9 @@ def build_report(results: Results, path: str | Path, *,
     fig_html = [f.to_html(full_html=False, include_plotlyjs=False,
                           config={"displaylogo": False}) for f in figs]
     extras = "".join(f"<h2>{html.escape(t)}</h2>{h}" for t, h in (extra_sections or []))
+    from rareflow.report.section_world import sections as world_sections
+
+    world = "".join(f"<h2>{html.escape(t)}</h2>{h}" for t, h in world_sections(results))
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     doc = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <title>rareflow report: {html.escape(results.scenario.name)}</title>
@@ -184,6 +187,7 @@ mass balance max relative error {results.mass_balance_max_rel_error:.1e} · scen
 <h2>Import reliance</h2>{fig_html[2]}
 <h2>Coverage of magnet demand</h2>{fig_html[3]}{fig_html[4]}
 <h2>Where the world's supply is made</h2>{fig_html[5]}
+{world}
 {extras}
 {_facilities_html(results)}
 {_provenance_html(results)}

@@ -85,6 +85,7 @@ def flow_inputs(arrays: ModelArrays) -> FlowInputs:
         fixed_activity=arrays.fixed_activity, self_supply=arrays.self_supply,
         residual_supply=arrays.residual_supply,
         final_demand=arrays.final_demand.sum(axis=1), import_shares=arrays.import_shares,
+        fixed_trade=arrays.fixed_trade,
     )
 
 
@@ -379,6 +380,12 @@ class Results:
             "allied_coverage": per_region("allied_coverage"),
             "capacity_coverage": per_region("capacity_coverage"),
             "residual_share": self._residual_share_tree(),
+            **self._world_summary(),  # world, world_basis, net_import_reliance
+            # which world the run stands on: the figures as reported, or reconciled
+            "world_figures": ("reconciled" if self.arrays.reconciliation is not None
+                              and self.arrays.reconciliation.applied else "reported"),
+            "reconciliation": (self.arrays.reconciliation.summary(top=10)
+                               if self.arrays.reconciliation is not None else None),
             # records used for years their data do not describe (rareflow.scenario.coverage)
             "data_years_warnings": [u.as_dict() for u in self.scenario.coverage_warnings],
         }
@@ -400,6 +407,11 @@ class Results:
         from rareflow.results.balance_check import residual_share_tree
 
         return residual_share_tree(self.residual_share())
+
+    def _world_summary(self) -> dict[str, Any]:
+        from rareflow.results.world import settings_of, world_summary
+
+        return world_summary(self.stored_flows(), **settings_of(self.scenario))
 
     @cached_property
     def scenario_hash(self) -> str:
@@ -438,6 +450,10 @@ def _version() -> str:
 def run_static(scenario: Scenario, *, check: bool = True) -> Results:
     """Compile and solve ``scenario``; check mass conservation (raises if broken)."""
     arrays = build_arrays(scenario)
+    if scenario.spec.reconcile is not None:
+        from rareflow.model.reconcile import reconcile_world
+
+        arrays, _ = reconcile_world(scenario, arrays, solve_flows(flow_inputs(arrays)))
     recycling = None
     if scenario.spec.recycling is not None:
         from rareflow.model.recycling import run_recycling, with_secondary_supply

@@ -205,7 +205,8 @@ def build_scenario(doc: Located, uncertain: dict[str, Any]) -> Scenario:
 
     if problems:
         raise RareflowInputError(problems)
-    scenario = Scenario(spec=spec, chain=chain, document=doc, uncertain=uncertain)
+    scenario = Scenario(spec=spec, chain=chain, document=doc, uncertain=uncertain,
+                        chain_file=chain_file)
     _check_sections(scenario)
     from rareflow.scenario.coverage import with_coverage
 
@@ -438,7 +439,7 @@ def _check_sections(scenario: Scenario) -> None:
     import importlib
 
     problems: list[Problem] = []
-    for section in ("recycling", "stress", "plan", "economics"):
+    for section in ("recycling", "stress", "plan", "economics", "history"):
         if getattr(scenario.spec, section) is None:
             continue
         try:

@@ -36,6 +36,7 @@ class Scenario:
     document: Located
     uncertain: dict[str, Any] = field(default_factory=dict)
     coverage_warnings: tuple[Any, ...] = ()
+    chain_file: Any = None    # the validated ChainFile (overrides applied) the chain compiles from
 
     @property
     def name(self) -> str:

@@ -24,7 +24,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from rareflow.scenario.types import StrictModel
+from rareflow.scenario.types import Fraction, StrictModel
 
 Confidence = Literal["high", "medium", "low"]
 
@@ -50,6 +50,9 @@ class Sourced(StrictModel):
     note: str | None = None
     years: tuple[int, int] | None = Field(
         None, description="years the figures describe: 2024 or [first, last]")
+    uncertainty: Fraction | None = Field(
+        None, description="relative standard deviation of the record's figures (0.1 = 10 %); "
+        "without it, reconciliation uses the rule of the record's confidence label")
 
     @field_validator("years", mode="before")
     @classmethod

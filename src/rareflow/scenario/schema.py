@@ -17,7 +17,9 @@ from pydantic import Field, field_validator, model_validator
 
 from rareflow.scenario.provenance import Source, Sourced
 from rareflow.scenario.schema_economics import EconomicsSection
+from rareflow.scenario.schema_history import HistorySection
 from rareflow.scenario.schema_plan import PlanSection
+from rareflow.scenario.schema_reconcile import ReconcileSection
 from rareflow.scenario.schema_recycling import RecyclingSection
 from rareflow.scenario.schema_stress import StressSection
 from rareflow.scenario.types import (
@@ -166,6 +168,16 @@ class ProcessOverride(Sourced):
     scrap_share: Fraction | None = None
 
 
+class WorldSummary(StrictModel):
+    """Settings of summary.json's ``world`` block."""
+
+    exporters_of_note: list[str] = Field(
+        default_factory=list, description="regions whose magnet exports are reported by name")
+    exporter_of_note: str | None = None
+    magnet_elements: list[str] | None = Field(
+        None, description="default: the elements of the chain's reference material")
+
+
 class ScenarioFile(StrictModel):
     """A whole (merged) scenario."""
 
@@ -182,8 +194,11 @@ class ScenarioFile(StrictModel):
     production: dict[str, Production | None] = Field(default_factory=dict)
     self_supply: dict[str, SelfSupply | None] = Field(default_factory=dict)
     demand: dict[str, Demand | None] = Field(default_factory=dict)
+    history: HistorySection | None = None
     trade: Trade = Field(default_factory=Trade)
     processes: dict[str, ProcessOverride] = Field(default_factory=dict)
+    reconcile: ReconcileSection | None = None
+    world_summary: WorldSummary | None = None
     recycling: RecyclingSection | None = None
     stress: StressSection | None = None
     plan: PlanSection | None = None

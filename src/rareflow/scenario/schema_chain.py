@@ -98,6 +98,17 @@ class Sector(StrictModel):
     activity_unit: str | None = Field(None, description="vehicle, MW, unit ... for intensities")
 
 
+class Grades(Sourced):
+    """Grades of a product made by variants of the same process (magnet grades with their
+    own heavy-rare-earth content). ``variants[base_process][grade] = variant_process``:
+    activity given for the base process (a facility, a reported output) is shared over the
+    base and its variants in proportion to the world's final demand for what each makes,
+    and a region whose base process follows its consumption has its variants follow too."""
+
+    ids: list[str]
+    variants: dict[str, dict[str, str]]
+
+
 class ChainFile(StrictModel):
     """A whole chain file."""
 
@@ -111,3 +122,4 @@ class ChainFile(StrictModel):
         default_factory=dict,
         description="material -> process that makes it when requirements are back-calculated",
     )
+    grades: Grades | None = None

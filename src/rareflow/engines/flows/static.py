@@ -49,6 +49,9 @@ class FlowInputs:
     residual_supply : [R, P] bool self-supplied and also covering other regions' deficits
     final_demand    : [R, M, Y]
     import_shares   : [R, G, R] origin shares of net imports (NaN = pro rata to surplus)
+    fixed_trade     : [R, O, M, Y] bilateral trade given as data (into R from O), or None;
+                      what is left of each region's net position after it is shared out
+                      by ``import_shares``
     """
 
     inputs: np.ndarray
@@ -63,6 +66,13 @@ class FlowInputs:
     final_demand: np.ndarray
     import_shares: np.ndarray
     residual_supply: np.ndarray | None = None
+    fixed_trade: np.ndarray | None = None
+
+    def fixed_net_exports(self) -> np.ndarray:
+        """[R, M, Y] exports less imports of the fixed bilateral trade (0 if none)."""
+        if self.fixed_trade is None:
+            return np.zeros_like(self.final_demand)
+        return self.fixed_trade.sum(axis=0) - self.fixed_trade.sum(axis=1)
 
 
 @dataclass(frozen=True)
@@ -100,11 +110,13 @@ def _resolve_self_supply(x: FlowInputs) -> np.ndarray:
     residual = (x.residual_supply if x.residual_supply is not None
                 else np.zeros_like(ss)) & ss
     external = x.external.astype(bool)
+    fixed_out = x.fixed_net_exports()
     for _ in range(MAX_SELF_SUPPLY_ITERATIONS):
         prev = act.copy()
         for p in procs:
             m = main[p]
-            use = np.einsum("rpy,p->ry", act, A[:, m]) + x.final_demand[:, m, :]
+            use = (np.einsum("rpy,p->ry", act, A[:, m]) + x.final_demand[:, m, :]
+                   + (0.0 if external[m] else fixed_out[:, m, :]))
             made = np.einsum("rpy,p->ry", act, B[:, m])
             others = made - act[:, p, :] * B[p, m]
             need = np.maximum(use - others, 0.0)
@@ -132,7 +144,9 @@ def solve_flows(x: FlowInputs) -> FlowResult:
     external = x.external.astype(bool)
 
     boundary_in = np.where(external[None, :, None], np.maximum(consumption - production, 0), 0.0)
-    net = np.where(external[None, :, None], 0.0, consumption - production)   # [R, M, Y]
+    fixed = x.fixed_trade
+    net = np.where(external[None, :, None], 0.0,
+                   consumption - production + x.fixed_net_exports())      # [R, M, Y]
     deficit = np.maximum(net, 0.0)
     surplus = np.maximum(-net, 0.0)
 
@@ -157,9 +171,12 @@ def solve_flows(x: FlowInputs) -> FlowResult:
         imp += served[:, None, :] * origin_share[None, :, :]
         imports[:, :, m, :] = imp
     unmet = deficit - imports.sum(axis=1)
-    exports = imports.sum(axis=0)                                      # [O, M, Y]
-    unsold = np.maximum(surplus - exports, 0.0)
-    unrecorded = np.maximum(exports - surplus, 0.0)
+    shared_exports = imports.sum(axis=0)                               # [O, M, Y]
+    unsold = np.maximum(surplus - shared_exports, 0.0)
+    unrecorded = np.maximum(shared_exports - surplus, 0.0)
+    if fixed is not None:
+        imports = imports + np.where(external[None, None, :, None], 0.0, fixed)
+    exports = imports.sum(axis=0)
     return FlowResult(
         activity=act, production=production, process_use=process_use, consumption=consumption,
         imports=imports, exports=exports, unmet=np.maximum(unmet, 0.0), unsold=unsold,

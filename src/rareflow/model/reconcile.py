@@ -1,0 +1,587 @@
+"""Compile one year of a scenario's world into a reconciliation problem, and run the world
+on its answer.
+
+What enters (every quantity of the reconciled year, t/yr):
+
+* **variables**: the activity of every process a region runs that touches a balanced
+  material (one holding an element of ``reconcile.elements``); each uncertain process
+  parameter (a convert process's yield, as its inverse ``u = 1/yield``, or a split's
+  recovery) - one per process, shared by every region; each demand record; and the
+  bilateral trade of every balanced material of a traded stage from regions that make it
+  (or are named as origins) to regions that use it (or are named as importers);
+* **balances**: for every region and balanced material, production - process use + imports
+  - exports - final demand = 0 (element balances of every process hold through the
+  recipes, and world trade balances because each flow is an export of one region and an
+  import of another);
+* **figures**: the activity facilities and production records give (per region and
+  process), each demand record, each uncertain parameter of a process that carries a
+  confidence label, each import share, and each ``reconcile.reported`` figure. A figure's
+  standard deviation is its record's ``uncertainty`` (relative), the half-width of its
+  stated range over 1.96, or the section's rule for its confidence label.
+
+The answer (:class:`WorldReconciliation`) is applied to the arrays the static balance runs
+on: reported activities and demand records are scaled to their reconciled values for every
+year, process parameters take their reconciled values, the reconciled year's bilateral
+trade is given to the balance as data and its origin shares serve the other years.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from rareflow.errors import Problem, RareflowInputError
+from rareflow.model.arrays import (
+    ModelArrays,
+    demand_series,
+    facility_series,
+    production_series,
+)
+
+Z95 = 1.959963984540054
+TRADE_FLOOR = 1e-6      # t/yr
+MIN_SHARED_IMPORTS = 10.0   # t/yr: import shares of smaller flows are not figures
+
+
+@dataclass(frozen=True)
+class FigureInfo:
+    id: str
+    kind: str            # activity | demand | yield | recovery | import_share | reported
+    label: str
+    reported: float
+    sigma: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class WorldReconciliation:
+    """A reconciled year (see the module docstring)."""
+
+    year: int
+    applied: bool
+    figures: tuple[FigureInfo, ...]
+    result: Any                          # rareflow.engines.reconcile.ReconcileResult
+    variables: tuple[str, ...]
+    balance_names: tuple[str, ...]
+    parameters: dict[str, tuple[str, float, float]]   # process -> (field, reported, reconciled)
+
+    def summary(self, top: int | None = None) -> dict[str, Any]:
+        """``{"chi2", "dof", "p_value", "figures": [...], "flags": [...]}`` (figures sorted by
+        how far they moved, in standard deviations)."""
+        r = self.result
+        order = np.argsort(-np.abs(r.moved_sigma), kind="stable")
+        if top is not None:
+            order = order[:top]
+
+        def num(x: float) -> float | None:
+            return float(x) if np.isfinite(x) else None
+
+        figs = []
+        for i in order:
+            f = self.figures[i]
+            figs.append({"id": f.id, "kind": f.kind, "label": f.label, "unit": f.unit,
+                         "reported": num(f.reported), "reconciled": num(r.reconciled[i]),
+                         "sigma": num(f.sigma), "reconciled_sigma": num(r.reconciled_sigma[i]),
+                         "moved_sigma": num(r.moved_sigma[i]),
+                         "normalized_residual": num(r.normalized_residual[i])})
+        flags = [{"id": self.figures[i].id, "label": self.figures[i].label,
+                  "reported": num(self.figures[i].reported), "reconciled": num(r.reconciled[i]),
+                  "normalized_residual": num(r.normalized_residual[i])} for i in r.flags]
+        worst = np.argsort(-r.balance_chi2, kind="stable")[:10]
+        return {"year": self.year, "applied": self.applied, "chi2": num(r.chi2), "dof": r.dof,
+                "p_value": num(r.p_value), "critical_normalized_residual": num(r.critical),
+                "converged": r.success, "max_balance_residual": num(r.max_balance_residual),
+                "n_figures": len(self.figures), "n_variables": len(self.variables),
+                "n_balances": len(self.balance_names),
+                "figures": figs, "flags": flags,
+                "balances": [{"balance": self.balance_names[k], "chi2": num(r.balance_chi2[k]),
+                              "figures": int(r.balance_figures[k])} for k in worst
+                             if r.balance_figures[k] > 0]}
+
+
+# ------------------------------------------------------------------------------- compile
+
+class _Builder:
+    """Variables, affine-bilinear rows and figures, built up one by one."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.start: list[float] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self.index: dict[Any, int] = {}
+        self.rows: dict[str, list[Any]] = {"bal": [], "fig": []}
+        self.figs: list[FigureInfo] = []
+
+    def var(self, key: Any, name: str, start: float, lower: float = 0.0,
+            upper: float = np.inf) -> int:
+        if key not in self.index:
+            self.index[key] = len(self.names)
+            self.names.append(name)
+            self.start.append(start)
+            self.lower.append(lower)
+            self.upper.append(upper)
+        return self.index[key]
+
+    def row(self, kind: str) -> dict[str, Any]:
+        r: dict[str, Any] = {"lin": {}, "bi": [], "const": 0.0}
+        self.rows[kind].append(r)
+        return r
+
+    @staticmethod
+    def add(r: dict[str, Any], i: int, c: float) -> None:
+        if c:
+            r["lin"][i] = r["lin"].get(i, 0.0) + c
+
+    @staticmethod
+    def add_bi(r: dict[str, Any], i: int, j: int, c: float) -> None:
+        if c:
+            r["bi"].append((i, j, c))
+
+    def assemble(self, kind: str) -> Any:
+        from rareflow.engines.reconcile import Rows
+
+        rows = self.rows[kind]
+        lin = np.zeros((len(rows), len(self.names)))
+        const = np.zeros(len(rows))
+        ri, ai, bi, co = [], [], [], []
+        for k, r in enumerate(rows):
+            for i, c in r["lin"].items():
+                lin[k, i] += c
+            const[k] = r["const"]
+            for i, j, c in r["bi"]:
+                ri.append(k)
+                ai.append(i)
+                bi.append(j)
+                co.append(c)
+        return Rows(lin, const, np.array(ri, int), np.array(ai, int), np.array(bi, int),
+                    np.array(co, float))
+
+
+def _label(rep: Any) -> str:
+    side = ""
+    if rep.partner and rep.kind == "exports":
+        side = f"->{rep.partner}"
+    elif rep.partner and rep.kind == "imports":
+        side = f" from {rep.partner}"
+    what = rep.stage or ",".join(rep.materials or [])
+    elements = f" ({'+'.join(rep.elements)})" if rep.elements else ""
+    return f"{rep.kind} {rep.region}{side} {what}{elements}"
+
+
+def _cv(rec: Any, rule: Any) -> float:
+    if getattr(rec, "uncertainty", None) is not None:
+        return float(rec.uncertainty)
+    conf = getattr(rec, "confidence", None) or "low"
+    return float(getattr(rule, conf))
+
+
+def _parameter_coefficients(scenario: Any, arrays: ModelArrays, procs: list[int]
+                            ) -> dict[int, tuple[str, float, np.ndarray, np.ndarray]]:
+    """For each uncertain process: (field, value, alpha[M], beta[M]) with its net output
+    coefficients ``B - A = alpha + beta * theta`` (theta = 1/yield or recovery)."""
+    from rareflow.model.chain import compile_chain
+
+    cf = scenario.chain_file
+    chain = arrays.chain
+    out: dict[int, tuple[str, float, np.ndarray, np.ndarray]] = {}
+    for k in procs:
+        pid = chain.processes[k]
+        proc = cf.processes[pid]
+        if proc.confidence is None:
+            continue                      # an assumption, not a reported figure
+        if proc.kind == "convert" and proc.yield_ is not None and proc.yield_ < 1.0:
+            fld, value = "yield_", float(proc.yield_)
+            theta0, value1 = 1.0 / value, value * 0.9
+            theta1 = 1.0 / value1
+        elif proc.kind == "split" and proc.recovery is not None:
+            fld, value = "recovery", float(proc.recovery)
+            theta0, value1 = value, value * 0.9
+            theta1 = value1
+        else:
+            continue
+        procs_changed = dict(cf.processes)
+        procs_changed[pid] = proc.model_copy(update={fld: value1})
+        other = compile_chain(cf.model_copy(update={"processes": procs_changed}))
+        n0 = chain.outputs[k] - chain.inputs[k]
+        n1 = other.outputs[k] - other.inputs[k]
+        beta = (n1 - n0) / (theta1 - theta0)
+        out[k] = (fld, value, n0 - beta * theta0, beta)
+    return out
+
+
+def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _Builder, dict[str, Any]]:
+    """The reconciliation problem of ``scenario.spec.reconcile.year``.
+
+    ``base`` is the static balance of the figures as reported (a FlowResult), used for the
+    starting point and to know which flows exist.
+    """
+    from rareflow.engines.reconcile import ReconcileProblem
+
+    sec = scenario.spec.reconcile
+    chain = arrays.chain
+    years = list(arrays.years)
+    if sec.year not in years:
+        raise RareflowInputError([Problem(f"reconcile.year {sec.year} is not a model year "
+                                          f"({years[0]}..{years[-1]})", path="reconcile.year")])
+    iy = years.index(sec.year)
+    regions = list(arrays.regions)
+    R, M = len(regions), len(chain.materials)
+    el = [chain.elements.index(e) for e in sec.elements if e in chain.elements]
+    unknown = [e for e in sec.elements if e not in chain.elements]
+    if unknown:
+        raise RareflowInputError([Problem(f"unknown element(s) {', '.join(unknown)}",
+                                          path="reconcile.elements")])
+    C = chain.composition
+    balanced = (C[:, el].sum(axis=1) > 0) & ~np.array([m in chain.external_materials
+                                                       for m in chain.materials])
+    trade_stages = sec.trade_stages or [g for g in chain.stages
+                                        if chain.stage_kind.get(g) in ("conversion", "extraction", None)
+                                        or any(ms == g for ms in chain.material_stage)]
+    traded = balanced & np.array([chain.material_stage[m] in trade_stages for m in range(M)])
+    A, B = chain.inputs, chain.outputs
+    touches = ((A[:, balanced] > 0) | (B[:, balanced] > 0)).any(axis=1)
+    act0 = base.activity[:, :, iy]
+    b = _Builder()
+
+    # --- process activity --------------------------------------------------------------
+    active = (act0 > 0) | (arrays.fixed_activity[:, :, iy] > 0) | arrays.self_supply
+    active &= touches[None, :]
+    x = {}
+    for r, k in zip(*np.nonzero(active), strict=True):
+        x[(r, k)] = b.var(("x", r, k), f"activity {regions[r]} {chain.processes[k]}",
+                          float(act0[r, k]))
+    params = _parameter_coefficients(scenario, arrays, sorted({k for _, k in x}))
+    theta = {}
+    for k, (fld, value, _a, _b) in params.items():
+        pid = chain.processes[k]
+        t0 = 1.0 / value if fld == "yield_" else value
+        lo, hi = (1.0, np.inf) if fld == "yield_" else (1e-6, 1.0)
+        theta[k] = b.var(("theta", k), f"{'1/yield' if fld == 'yield_' else 'recovery'} {pid}",
+                         t0, lo, hi)
+
+    # --- demand records -----------------------------------------------------------------
+    d_rows: list[tuple[str, int, int, int, float, Any]] = []
+    for did, d in scenario.spec.demand.items():
+        if d is None:
+            continue
+        m = chain.m(d.material)
+        if not balanced[m]:
+            continue
+        q = float(demand_series(chain, d, years)[iy])
+        if q <= 0:
+            continue
+        r = regions.index(d.region)
+        d_rows.append((did, r, arrays.sectors.index(d.sector), m, q, d))
+    dvar = {did: b.var(("d", did), f"demand {did}", q) for did, _r, _s, _m, q, _d in d_rows}
+    # a balanced material a region makes that no process in the model uses goes to the
+    # sectors the chain says use it, with no figure: that use is named but not measured
+    used_somewhere = np.zeros(M, bool)
+    for (_r, k) in x:
+        used_somewhere |= A[k] > 0
+    for _did, _r, _s, m, _q, _d in d_rows:
+        used_somewhere[m] = True
+    open_use: dict[tuple[int, int, int], int] = {}
+    for (r, k) in x:
+        for m in np.flatnonzero((B[k] > 0) & balanced & ~used_somewhere):
+            users = [si for si, sec in enumerate(arrays.sectors)
+                     if chain.materials[m] in chain.sectors.get(sec, [])]
+            if users and (r, users[0], m) not in open_use:
+                open_use[(r, users[0], m)] = b.var(
+                    ("u", r, users[0], m),
+                    f"use of {chain.materials[m]} in {regions[r]} ({arrays.sectors[users[0]]}, "
+                    "no figure)", float(base.production[r, m, iy]))
+
+    # --- trade ------------------------------------------------------------------------------
+    uses = np.zeros((R, M), bool)
+    makes = np.zeros((R, M), bool)
+    for (r, k) in x:
+        uses[r] |= A[k] > 0
+        makes[r] |= B[k] > 0
+    for _did, r, _s, m, _q, _d in d_rows:
+        uses[r, m] = True
+    stage_of = {g: [m for m in range(M) if traded[m] and chain.material_stage[m] == g]
+                for g in chain.stages}
+    named_origin = np.zeros((R, M), bool)
+    named_dest = np.zeros((R, M), bool)
+    groups = {g: list(v) for g, v in arrays.groups.items()}
+
+    def members(code: str | None, *, but: str | None = None) -> list[int]:
+        if code is None or code == "world":
+            return [i for i, rr in enumerate(regions) if rr != but]
+        if code in groups:
+            return [regions.index(c) for c in groups[code] if c in regions]
+        return [regions.index(code)]
+
+    def measured(rep: Any) -> list[int]:
+        if rep.materials is not None:
+            return [chain.m(mm) for mm in rep.materials]
+        return [m for m in range(M) if chain.material_stage[m] == rep.stage]
+
+    for _tid, t in scenario.spec.trade.import_shares.items():
+        if t is None:
+            continue
+        for m in stage_of.get(t.stage, []):
+            named_dest[regions.index(t.region), m] = True
+            for o in t.origins:
+                named_origin[regions.index(o), m] = True
+    for _rid, rep in sec.reported.items():
+        if rep is None or rep.kind not in ("exports", "imports"):
+            continue
+        exp_side, imp_side = ((rep.region, rep.partner) if rep.kind == "exports"
+                              else (rep.partner, rep.region))
+        for m in measured(rep):
+            if traded[m]:
+                for o in members(exp_side):
+                    named_origin[o, m] = True
+                for dd in members(imp_side):
+                    named_dest[dd, m] = True
+    origin = (makes | named_origin) & traded[None, :]
+    dest = (uses | named_dest) & traded[None, :]
+    t = {}
+    for m in np.flatnonzero(traded):
+        for o in np.flatnonzero(origin[:, m]):
+            for dd in np.flatnonzero(dest[:, m]):
+                if o != dd:
+                    t[(o, dd, m)] = b.var(("t", o, dd, m),
+                                          f"trade {chain.materials[m]} {regions[o]}->{regions[dd]}",
+                                          float(base.imports[dd, o, m, iy]))
+
+    # --- balances ------------------------------------------------------------------------
+    bal_names: list[str] = []
+    for r in range(R):
+        for m in np.flatnonzero(balanced):
+            row: dict[str, Any] = {"lin": {}, "bi": [], "const": 0.0}
+            for (rr, k), i in x.items():
+                if rr != r:
+                    continue
+                if k in params:
+                    _f, _v, alpha, beta = params[k]
+                    _Builder.add(row, i, alpha[m])
+                    _Builder.add_bi(row, i, theta[k], beta[m])
+                else:
+                    _Builder.add(row, i, B[k, m] - A[k, m])
+            for (o, dd, mm), i in t.items():
+                if mm == m and dd == r:
+                    _Builder.add(row, i, 1.0)
+                if mm == m and o == r:
+                    _Builder.add(row, i, -1.0)
+            for did, rr, _s, mm, _q, _d in d_rows:
+                if rr == r and mm == m:
+                    _Builder.add(row, dvar[did], -1.0)
+            for (rr, _s, mm), i in open_use.items():
+                if rr == r and mm == m:
+                    _Builder.add(row, i, -1.0)
+            if row["lin"] or row["bi"]:
+                b.rows["bal"].append(row)
+                bal_names.append(f"{regions[r]} {chain.materials[m]}")
+
+    # --- figures -----------------------------------------------------------------------------
+    rule = sec.rule
+    spec = scenario.spec
+    given: dict[tuple[int, int], list[tuple[str, float, float]]] = {}
+    for fid, f in spec.facilities.items():
+        if f is None:
+            continue
+        v = float(facility_series(chain, f, years)[iy])
+        if v > 0:
+            given.setdefault((regions.index(f.region), chain.p(f.process)), []).append(
+                (f"facilities.{fid}", v, _cv(f, rule) * v))
+    for pid, p in spec.production.items():
+        if p is None:
+            continue
+        v = float(production_series(chain, p, years)[iy])
+        if v > 0:
+            given.setdefault((regions.index(p.region), chain.p(p.process)), []).append(
+                (f"production.{pid}", v, _cv(p, rule) * v))
+    shared = arrays.fixed_activity[:, :, iy]
+    for (r, k0), recs in given.items():
+        # a base process's figure counts the activity of it and its grade variants
+        family = [k0, *(chain.p(v) for v in chain.grade_variants.get(chain.processes[k0], {}).values())]
+        idx = [x[(r, k)] for k in family if (r, k) in x]
+        if not idx:
+            continue
+        row = b.row("fig")
+        for i in idx:
+            _Builder.add(row, i, 1.0)
+        total = sum(v for _, v, _ in recs)
+        sigma = float(np.sqrt(sum(s ** 2 for _, _, s in recs)))
+        ids = " + ".join(i for i, _, _ in recs)
+        b.figs.append(FigureInfo(ids, "activity", f"{regions[r]} {chain.processes[k0]}",
+                                 total, sigma, f"t/yr ({chain.activity_basis[k0]})"))
+    del shared
+    for did, _r, _s, _m, q, d in d_rows:
+        row = b.row("fig")
+        _Builder.add(row, dvar[did], 1.0)
+        b.figs.append(FigureInfo(f"demand.{did}", "demand", f"{d.region} {d.sector} {d.material}",
+                                 q, _cv(d, rule) * q, "t/yr"))
+    for k, (fld, value, _a, _b) in params.items():
+        proc = scenario.chain_file.processes[chain.processes[k]]
+        sd = _cv(proc, rule) * value
+        row = b.row("fig")
+        _Builder.add(row, theta[k], 1.0)
+        if fld == "yield_":
+            b.figs.append(FigureInfo(f"processes.{chain.processes[k]}.yield", "yield",
+                                     f"1/yield of {chain.processes[k]} (yield {value:g})",
+                                     1.0 / value, sd / value ** 2, "t input per t output"))
+        else:
+            b.figs.append(FigureInfo(f"processes.{chain.processes[k]}.recovery", "recovery",
+                                     f"recovery of {chain.processes[k]}", value, sd, "fraction"))
+    for tid, tr in spec.trade.import_shares.items():
+        if tr is None:
+            continue
+        dd = regions.index(tr.region)
+        mats = stage_of.get(tr.stage, [])
+        into = [(i, o) for (o, d2, mm), i in t.items() if d2 == dd and mm in mats]
+        if not into:
+            continue
+        total0 = float(sum(base.imports[dd, o, mm, iy] for o in range(R) for mm in mats))
+        if total0 < MIN_SHARED_IMPORTS:
+            continue      # shares of (next to) nothing would pin flows to zero
+        for o_code, share in tr.origins.items():
+            o = regions.index(o_code)
+            row = b.row("fig")
+            for i, oo in into:
+                _Builder.add(row, i, (1.0 if oo == o else 0.0) - share)
+            sd = max(_cv(tr, rule) * max(share, 0.02), 1e-6) * max(total0, 1.0)
+            b.figs.append(FigureInfo(f"trade.import_shares.{tid}.{o_code}", "import_share",
+                                     f"{tr.region} {tr.stage} imports: share from {o_code} "
+                                     f"{share:.3g} (as imports from {o_code} - share x total)",
+                                     0.0, sd, "t/yr"))
+    for rid, rep in sec.reported.items():
+        if rep is None:
+            continue
+        mats = measured(rep)
+        w = (C[:, [chain.elements.index(e) for e in rep.elements]].sum(axis=1)
+             if rep.elements else np.ones(M))
+        row = b.row("fig")
+        if rep.kind in ("exports", "imports"):
+            exp_side = members(rep.region if rep.kind == "exports" else rep.partner,
+                               but=rep.partner if rep.kind == "imports" else None)
+            imp_side = members(rep.partner if rep.kind == "exports" else rep.region,
+                               but=rep.region if rep.kind == "exports" else None)
+            for (o, dd, mm), i in t.items():
+                if mm in mats and o in exp_side and dd in imp_side:
+                    _Builder.add(row, i, w[mm])
+        else:
+            rs = members(rep.region)
+            for (r, k), i in x.items():
+                if r not in rs:
+                    continue
+                for mm in mats:
+                    if rep.kind == "production":
+                        coef_b = B[k, mm]
+                        if k in params and chain.process_kind[k] == "split":
+                            _f, value, _a, _b = params[k]
+                            _Builder.add_bi(row, i, theta[k], w[mm] * coef_b / value)
+                            continue
+                        _Builder.add(row, i, w[mm] * coef_b)
+                    else:
+                        if k in params and chain.process_kind[k] == "convert":
+                            _f, value, _a, _b = params[k]
+                            _Builder.add_bi(row, i, theta[k], w[mm] * A[k, mm] * value)
+                            continue
+                        _Builder.add(row, i, w[mm] * A[k, mm])
+            if rep.kind == "consumption":
+                for did, r, _s, mm, _q, _d in d_rows:
+                    if r in rs and mm in mats:
+                        _Builder.add(row, dvar[did], w[mm])
+        if rep.range is not None:
+            sd = (rep.range[1] - rep.range[0]) / 2.0 / Z95
+        else:
+            sd = _cv(rep, rule) * rep.value
+        b.figs.append(FigureInfo(f"reconcile.reported.{rid}", "reported", _label(rep),
+                                 float(rep.value), max(float(sd), 1e-9), "t/yr"))
+
+    sig = np.array([f.sigma for f in b.figs])
+    floor = 1e-6 * max(float(np.max(np.abs([f.reported for f in b.figs] or [1.0]))), 1.0)
+    sig = np.where(sig > 0, sig, floor)
+    prob = ReconcileProblem(
+        variables=tuple(b.names), start=np.array(b.start), lower=np.array(b.lower),
+        upper=np.array(b.upper), balances=b.assemble("bal"), balance_names=tuple(bal_names),
+        figures=b.assemble("fig"), figure_ids=tuple(f.id for f in b.figs),
+        reported=np.array([f.reported for f in b.figs]), sigma=sig)
+    ctx = {"iy": iy, "x": x, "theta": theta, "params": params, "t": t, "dvar": dvar,
+           "d_rows": d_rows, "traded": traded, "open_use": open_use}
+    return prob, b, ctx
+
+
+# ---------------------------------------------------------------------------------- apply
+
+def reconcile_world(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[ModelArrays, WorldReconciliation]:
+    """Reconcile ``scenario``'s world (``scenario.spec.reconcile``) and return the arrays
+    to run on (reconciled when ``apply`` is true) with the reconciliation."""
+    from rareflow.engines.reconcile import reconcile
+    from rareflow.model.chain import compile_chain
+
+    sec = scenario.spec.reconcile
+    prob, b, ctx = build_problem(scenario, arrays, base)
+    res = reconcile(prob, alpha=sec.alpha)
+    chain = arrays.chain
+    z = res.z
+    parameters = {}
+    for k, (fld, value, _a, _b) in ctx["params"].items():
+        th = float(z[ctx["theta"][k]])
+        new = 1.0 / th if fld == "yield_" else th
+        parameters[chain.processes[k]] = ("yield" if fld == "yield_" else fld, value, new)
+    rec = WorldReconciliation(year=sec.year, applied=bool(sec.apply), figures=tuple(b.figs),
+                              result=res, variables=prob.variables,
+                              balance_names=prob.balance_names, parameters=parameters)
+    if not sec.apply:
+        return replace(arrays, reconciliation=rec), rec
+
+    # process parameters
+    cf = scenario.chain_file
+    procs = dict(cf.processes)
+    for pid, (fld, _old, new) in parameters.items():
+        key = "yield_" if fld == "yield" else fld
+        procs[pid] = procs[pid].model_copy(update={key: float(np.clip(new, 1e-9, 1.0))})
+    new_chain = compile_chain(cf.model_copy(update={"processes": procs})) if parameters else chain
+    new_chain = replace(new_chain, grade_variants=chain.grade_variants)
+
+    iy = ctx["iy"]
+    fixed = arrays.fixed_activity.copy()
+    for (r, k), i in ctx["x"].items():
+        given = arrays.fixed_activity[r, k, iy]
+        if given > 0 and not arrays.self_supply[r, k]:
+            fixed[r, k, :] *= z[i] / given
+    demand = arrays.final_demand.copy()
+    years = list(arrays.years)
+    for did, r, s, m, q, d in ctx["d_rows"]:
+        series = demand_series(chain, d, years)
+        demand[r, s, m] += series * (z[ctx["dvar"][did]] / q - 1.0)
+    for (r, s_i, m), i in ctx["open_use"].items():
+        demand[r, s_i, m, :] += z[i]     # held at its reconciled level
+    R = len(arrays.regions)
+    M = len(chain.materials)
+    trade = np.zeros((R, R, M, len(years)))
+    for (o, dd, m), i in ctx["t"].items():
+        trade[dd, o, m, iy] = z[i] if z[i] > TRADE_FLOOR else 0.0   # solver dust is no flow
+    shares = arrays.import_shares.copy()
+    for g_i, g in enumerate(chain.stages):
+        mats = [m for m in range(M) if chain.material_stage[m] == g]
+        into = trade[:, :, mats, iy].sum(axis=2)          # [dest, origin]
+        tot = into.sum(axis=1)
+        for dd in np.flatnonzero(tot > 0):
+            shares[dd, g_i] = into[dd] / tot[dd]
+    out = replace(arrays, chain=new_chain, fixed_activity=fixed, final_demand=demand,
+                  import_shares=shares, fixed_trade=trade, reconciliation=rec)
+    return out, rec
+
+
+def reconcile_scenario(scenario: Any) -> WorldReconciliation:
+    """Reconcile a loaded scenario's world (it needs a ``reconcile:`` section)."""
+    from rareflow.engines.flows import solve_flows
+    from rareflow.model.arrays import build_arrays
+    from rareflow.results.results import flow_inputs
+
+    if scenario.spec.reconcile is None:
+        raise RareflowInputError([Problem(
+            "the scenario has no `reconcile:` section (give reconcile: {year: ..., "
+            "elements: [...]}, or extend a scenario that has one, such as reference)",
+            scenario.document.file, None, "reconcile")])
+    arrays = build_arrays(scenario)
+    _, rec = reconcile_world(scenario, arrays, solve_flows(flow_inputs(arrays)))
+    return rec

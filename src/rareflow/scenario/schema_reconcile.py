@@ -1,0 +1,76 @@
+"""The ``reconcile:`` section: which year of the world is reconciled, the rule that turns
+a confidence label into an uncertainty, and reported figures that are not themselves
+inputs of the balance (trade, totals).
+
+Every record of the scenario that sets a quantity of the reconciled year (production,
+facilities, demand, import shares, uncertain process yields) enters the reconciliation as
+a figure; ``reported:`` adds the figures that only check the balance (a country's exports,
+a region's output of a stage, a world total).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from rareflow.scenario.provenance import Sourced
+from rareflow.scenario.types import Fraction, MassRate, StrictModel
+
+
+class Reported(Sourced):
+    """One reported figure of the reconciled year, t/yr.
+
+    ``kind``: ``exports`` (from ``region`` to ``partner``), ``imports`` (into ``region``
+    from ``partner``), ``production`` or ``consumption`` (of ``region``; consumption is
+    process use plus final demand). ``region`` and ``partner`` take a region, a region
+    group or ``world`` (every region but the other side). The materials measured are those
+    of ``stage`` or the list ``materials``; with ``elements`` the figure counts the mass of
+    those elements they contain instead of their mass.
+    """
+
+    kind: Literal["exports", "imports", "production", "consumption"]
+    region: str
+    partner: str | None = None
+    stage: str | None = None
+    materials: list[str] | None = None
+    elements: list[str] | None = None
+    value: MassRate
+    range: tuple[MassRate, MassRate] | None = Field(
+        None, description="stated range [low, high]: its half-width is taken as 1.96 sigma")
+
+    @model_validator(mode="after")
+    def _what(self) -> Reported:
+        if (self.stage is None) == (self.materials is None):
+            raise ValueError("give `stage` or `materials` (one of them)")
+        if self.kind in ("exports", "imports") and self.partner is None:
+            raise ValueError("exports and imports need `partner` (a region, group or world)")
+        if self.range is not None and not self.range[0] <= self.value <= self.range[1]:
+            raise ValueError(f"value {self.value:g} lies outside its range "
+                             f"[{self.range[0]:g}, {self.range[1]:g}]")
+        return self
+
+
+class ConfidenceRule(Sourced):
+    """Relative standard deviation of a figure from its confidence label."""
+
+    high: Fraction = 0.05
+    medium: Fraction = 0.15
+    low: Fraction = 0.30
+
+
+class ReconcileSection(StrictModel):
+    """Reconcile the world of one year before it is run."""
+
+    year: int = Field(description="the year whose figures are reconciled")
+    elements: list[str] = Field(
+        description="materials holding any of these elements are balanced per region")
+    apply: bool = Field(True, description="run on the reconciled world (false: on the "
+                        "figures as reported, with the reconciliation only reported)")
+    trade_stages: list[str] | None = Field(
+        None, description="stages whose materials are traded between regions "
+        "(default: every stage that has materials and is not external)")
+    rule: ConfidenceRule = Field(default_factory=ConfidenceRule)
+    alpha: Fraction = Field(0.05, description="significance of the chi-square and "
+                            "gross-error tests")
+    reported: dict[str, Reported | None] = Field(default_factory=dict)
