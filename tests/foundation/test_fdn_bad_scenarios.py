@@ -33,7 +33,7 @@ CASES: dict[str, tuple[str | None, str, str | None]] = {
         "facilities.mp_mountain_pass_mine.capactiy",
         r"unknown key 'capactiy'; did you mean 'capacity'\? \(allowed: .*capacity.*\)", None),
     "unknown_region.yaml": (
-        "facilities.mp_mountain_pass_mine.region", r"unknown region 'ZZ' \(27 known; .*\)",
+        "facilities.mp_mountain_pass_mine.region", r"unknown region 'ZZ' \(28 known; .*\)",
         None),
     "import_shares_unknown_stage.yaml": (
         "trade.import_shares.us_magnets.stage",

@@ -63,6 +63,16 @@ class CompiledChain:
         j = self.m(material)
         return [p for i, p in enumerate(self.processes) if self.outputs[i, j] > 0]
 
+    def grade_family(self, material: str) -> list[str]:
+        """``material`` and the grades of it that the variants of its maker make."""
+        out = [material]
+        for base, variants in self.grade_variants.items():
+            if self.outputs[self.p(base), self.m(material)] > 0:
+                for v in variants.values():
+                    k = self.p(v)
+                    out.append(self.materials[int(np.argmax(self.outputs[k]))])
+        return out
+
     @property
     def conversion_stages(self) -> list[str]:
         return [s for s in self.stages if self.stage_kind[s] in ("conversion", "recycling")]

@@ -510,6 +510,23 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
 
 # ---------------------------------------------------------------------------------- apply
 
+CACHE_SIZE = 8
+_CACHE: dict[str, Any] = {}
+
+
+def _cache_key(scenario: Any, arrays: ModelArrays) -> str:
+    """The same figures give the same reconciliation: key on what enters it."""
+    import hashlib
+
+    h = hashlib.sha256()
+    h.update(scenario.spec.model_dump_json().encode())
+    if scenario.chain_file is not None:
+        h.update(scenario.chain_file.model_dump_json().encode())
+    for a in (arrays.fixed_activity, arrays.final_demand, arrays.import_shares):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
 def reconcile_world(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[ModelArrays, WorldReconciliation]:
     """Reconcile ``scenario``'s world (``scenario.spec.reconcile``) and return the arrays
     to run on (reconciled when ``apply`` is true) with the reconciliation."""
@@ -517,8 +534,15 @@ def reconcile_world(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Mode
     from rareflow.model.chain import compile_chain
 
     sec = scenario.spec.reconcile
-    prob, b, ctx = build_problem(scenario, arrays, base)
-    res = reconcile(prob, alpha=sec.alpha)
+    key = _cache_key(scenario, arrays)
+    hit = _CACHE.get(key)
+    if hit is None:
+        prob, b, ctx = build_problem(scenario, arrays, base)
+        hit = (prob, b, ctx, reconcile(prob, alpha=sec.alpha))
+        if len(_CACHE) >= CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = hit
+    prob, b, ctx, res = hit
     chain = arrays.chain
     z = res.z
     parameters = {}

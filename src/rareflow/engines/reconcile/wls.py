@@ -36,7 +36,6 @@ import numpy as np
 
 REGULARISE = 1e-3   # proximal weight ||w_new - w||^2 of a step (vanishes at convergence)
 PENALTY = 1e4       # weight of a linearised balance against a figure
-HIGHS_TIME_LIMIT = 20.0   # s per QP step before falling back on bounded least squares
 
 __all__ = ["Rows", "ReconcileProblem", "ReconcileResult", "reconcile"]
 
@@ -144,7 +143,16 @@ def _scales(p: ReconcileProblem) -> np.ndarray:
 
 def reconcile(p: ReconcileProblem, *, alpha: float = 0.05, max_iter: int = 8,
               ftol: float = 1e-15) -> ReconcileResult:
-    """Solve ``p`` (see the module docstring)."""
+    """Solve ``p`` (see the module docstring). Dense linear algebra runs on one thread,
+    so the same problem gives bit-identical answers in every process."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return _reconcile(p, alpha=alpha, max_iter=max_iter, ftol=ftol)
+
+
+def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int, ftol: float
+               ) -> ReconcileResult:
     from scipy import linalg, stats
 
     n = len(p.variables)
@@ -352,7 +360,7 @@ def _qp_step_highs(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, lo: np.nda
     with _quiet_stdout():
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", HIGHS_TIME_LIMIT)
+    h.setOptionValue("threads", 1)          # deterministic: no time limit, no parallelism
     h.setOptionValue("qp_iteration_limit", 20 * (n + int(jg.shape[0])) + 1000)
     h.passModel(model)
     h.run()

@@ -258,7 +258,8 @@ def build_stress_model(
             round(float(x) * 12.0))
 
     # ---- sectors and demand [T, 1, K, 1] ------------------------------------------------
-    fd = ds.final_demand.sel(region=focus, material=mat)  # [sector, year]
+    # the material and its grades (magnets made by the grade variants of its maker)
+    fd = ds.final_demand.sel(region=focus, material=chain.grade_family(mat)).sum("material")
     fdv = fd.values
     keep = fdv.sum(axis=1) > 0
     sectors = tuple(str(s) for s, k in zip(fd.sector.values, keep, strict=True) if k)
