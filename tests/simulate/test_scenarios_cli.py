@@ -70,7 +70,8 @@ def test_cn_licence_reproduces_the_2025_collapse_and_release():
     assert cn_share == pytest.approx(0.78, abs=0.04)
     assert arr[3] / normal < 0.3 and arr[4] / normal < 0.3  # April, May
     assert arr[5] > normal * 2  # June: two months of backlog released
-    assert normal * (1 - 0.1 * cn_share) <= arr[6] < normal  # lasting cut, partly redirected
+    # lasting cut: at most the highest severity (30 %) of the Chinese share
+    assert normal * (1 - 0.3 * cn_share) <= arr[6] < normal
 
 
 def test_embargo_length_ordering():

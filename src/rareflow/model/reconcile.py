@@ -78,25 +78,33 @@ class WorldReconciliation:
         def num(x: float) -> float | None:
             return float(x) if np.isfinite(x) else None
 
+        def stat(x: float, scale: float = 1.0) -> float | None:
+            # statistics come from a pseudo-inverse whose last digits depend on the BLAS
+            # kernel, not on the data: 4 significant digits, and rounding dust is 0
+            if not np.isfinite(x):
+                return None
+            return 0.0 if abs(x) < 1e-9 * max(abs(scale), 1.0) else float(f"{float(x):.4g}")
+
         figs = []
         for i in order:
             f = self.figures[i]
             figs.append({"id": f.id, "kind": f.kind, "label": f.label, "unit": f.unit,
                          "reported": num(f.reported), "reconciled": num(r.reconciled[i]),
-                         "sigma": num(f.sigma), "reconciled_sigma": num(r.reconciled_sigma[i]),
-                         "moved_sigma": num(r.moved_sigma[i]),
-                         "normalized_residual": num(r.normalized_residual[i])})
+                         "sigma": num(f.sigma),
+                         "reconciled_sigma": stat(r.reconciled_sigma[i], f.sigma),
+                         "moved_sigma": stat(r.moved_sigma[i]),
+                         "normalized_residual": stat(r.normalized_residual[i])})
         flags = [{"id": self.figures[i].id, "label": self.figures[i].label,
                   "reported": num(self.figures[i].reported), "reconciled": num(r.reconciled[i]),
-                  "normalized_residual": num(r.normalized_residual[i])} for i in r.flags]
+                  "normalized_residual": stat(r.normalized_residual[i])} for i in r.flags]
         worst = np.argsort(-r.balance_chi2, kind="stable")[:10]
         return {"year": self.year, "applied": self.applied, "chi2": num(r.chi2), "dof": r.dof,
-                "p_value": num(r.p_value), "critical_normalized_residual": num(r.critical),
+                "p_value": stat(r.p_value), "critical_normalized_residual": stat(r.critical),
                 "converged": r.success, "max_balance_residual": num(r.max_balance_residual),
                 "n_figures": len(self.figures), "n_variables": len(self.variables),
                 "n_balances": len(self.balance_names),
                 "figures": figs, "flags": flags,
-                "balances": [{"balance": self.balance_names[k], "chi2": num(r.balance_chi2[k]),
+                "balances": [{"balance": self.balance_names[k], "chi2": stat(r.balance_chi2[k]),
                               "figures": int(r.balance_figures[k])} for k in worst
                              if r.balance_figures[k] > 0]}
 
@@ -242,12 +250,13 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
                                         or any(ms == g for ms in chain.material_stage)]
     traded = balanced & np.array([chain.material_stage[m] in trade_stages for m in range(M)])
     A, B = chain.inputs, chain.outputs
-    touches = ((A[:, balanced] > 0) | (B[:, balanced] > 0)).any(axis=1)
+    touches = np.asarray(((A[:, balanced] > 0) | (B[:, balanced] > 0)).any(axis=1), bool)
     act0 = base.activity[:, :, iy]
     b = _Builder()
 
     # --- process activity --------------------------------------------------------------
-    active = (act0 > 0) | (arrays.fixed_activity[:, :, iy] > 0) | arrays.self_supply
+    active = np.asarray((act0 > 0) | (arrays.fixed_activity[:, :, iy] > 0) | arrays.self_supply,
+                        bool)
     active &= touches[None, :]
     x = {}
     for r, k in zip(*np.nonzero(active), strict=True):
@@ -285,7 +294,7 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
         used_somewhere[m] = True
     open_use: dict[tuple[int, int, int], int] = {}
     for (r, k) in x:
-        for m in np.flatnonzero((B[k] > 0) & balanced & ~used_somewhere):
+        for m in map(int, np.flatnonzero((B[k] > 0) & balanced & ~used_somewhere)):
             users = [si for si, sec in enumerate(arrays.sectors)
                      if chain.materials[m] in chain.sectors.get(sec, [])]
             if users and (r, users[0], m) not in open_use:
@@ -341,9 +350,9 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
     origin = (makes | named_origin) & traded[None, :]
     dest = (uses | named_dest) & traded[None, :]
     t = {}
-    for m in np.flatnonzero(traded):
-        for o in np.flatnonzero(origin[:, m]):
-            for dd in np.flatnonzero(dest[:, m]):
+    for m in map(int, np.flatnonzero(traded)):
+        for o in map(int, np.flatnonzero(origin[:, m])):
+            for dd in map(int, np.flatnonzero(dest[:, m])):
                 if o != dd:
                     t[(o, dd, m)] = b.var(("t", o, dd, m),
                                           f"trade {chain.materials[m]} {regions[o]}->{regions[dd]}",
@@ -352,7 +361,7 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
     # --- balances ------------------------------------------------------------------------
     bal_names: list[str] = []
     for r in range(R):
-        for m in np.flatnonzero(balanced):
+        for m in map(int, np.flatnonzero(balanced)):
             row: dict[str, Any] = {"lin": {}, "bi": [], "const": 0.0}
             for (rr, k), i in x.items():
                 if rr != r:

@@ -70,7 +70,7 @@ class ReconcileSection(StrictModel):
     trade_stages: list[str] | None = Field(
         None, description="stages whose materials are traded between regions "
         "(default: every stage that has materials and is not external)")
-    rule: ConfidenceRule = Field(default_factory=ConfidenceRule)
+    rule: ConfidenceRule = Field(default_factory=lambda: ConfidenceRule.model_validate({}))
     alpha: Fraction = Field(0.05, description="significance of the chi-square and "
                             "gross-error tests")
     reported: dict[str, Reported | None] = Field(default_factory=dict)

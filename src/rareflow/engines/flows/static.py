@@ -72,7 +72,8 @@ class FlowInputs:
         """[R, M, Y] exports less imports of the fixed bilateral trade (0 if none)."""
         if self.fixed_trade is None:
             return np.zeros_like(self.final_demand)
-        return self.fixed_trade.sum(axis=0) - self.fixed_trade.sum(axis=1)
+        net: np.ndarray = self.fixed_trade.sum(axis=0) - self.fixed_trade.sum(axis=1)
+        return net
 
 
 @dataclass(frozen=True)

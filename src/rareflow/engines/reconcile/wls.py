@@ -203,9 +203,9 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int, ftol: float
             break
         jj = p.balances.jac(z) * s[None, :] / g_scale[:, None]
         free = (z > p.lower + 1e-12 * s) | (gv @ jj < 0)
-        step = np.zeros(n)
-        step[free] = np.linalg.lstsq(jj[:, free], -gv, rcond=None)[0]
-        z = np.clip(z + s * step, p.lower, p.upper)
+        dz = np.zeros(n)
+        dz[free] = np.linalg.lstsq(jj[:, free], -gv, rcond=None)[0]
+        z = np.clip(z + s * dz, p.lower, p.upper)
     g_res = float(np.max(np.abs(p.balances.value(z)) / g_scale)) if p.balances.n_rows else 0.0
     sol_success, sol_message, sol_nit = ok, message, it
 
@@ -247,7 +247,7 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int, ftol: float
 
     moved = (rec - p.reported) * w_inv
     var_adj = p.sigma ** 2 - rec_sigma ** 2
-    redundant = var_adj > 1e-8 * p.sigma ** 2
+    redundant = var_adj > 1e-6 * p.sigma ** 2   # below: a figure no other figure checks
     with np.errstate(invalid="ignore", divide="ignore"):
         nres = np.where(redundant, (p.reported - rec) / np.sqrt(np.where(redundant, var_adj, 1.0)),
                         np.nan)
@@ -360,7 +360,6 @@ def _qp_step_highs(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, lo: np.nda
     with _quiet_stdout():
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)          # deterministic: no time limit, no parallelism
     h.setOptionValue("qp_iteration_limit", 20 * (n + int(jg.shape[0])) + 1000)
     h.passModel(model)
     h.run()
