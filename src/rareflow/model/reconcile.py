@@ -592,13 +592,16 @@ def reconcile_world(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Mode
     trade = np.zeros((R, R, M, len(years)))
     for (o, dd, m), i in ctx["t"].items():
         trade[dd, o, m, iy] = z[i] if z[i] > TRADE_FLOOR else 0.0   # solver dust is no flow
+    # import shares the data give are replaced by the reconciled ones; other regions keep
+    # drawing on the world's surplus pro rata in the years that are not reconciled
     shares = arrays.import_shares.copy()
     for g_i, g in enumerate(chain.stages):
         mats = [m for m in range(M) if chain.material_stage[m] == g]
         into = trade[:, :, mats, iy].sum(axis=2)          # [dest, origin]
         tot = into.sum(axis=1)
         for dd in np.flatnonzero(tot > 0):
-            shares[dd, g_i] = into[dd] / tot[dd]
+            if not np.isnan(arrays.import_shares[dd, g_i, 0]):
+                shares[dd, g_i] = into[dd] / tot[dd]
     out = replace(arrays, chain=new_chain, fixed_activity=fixed, final_demand=demand,
                   import_shares=shares, fixed_trade=trade, reconciliation=rec)
     return out, rec
