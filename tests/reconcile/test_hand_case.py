@@ -321,7 +321,6 @@ _WEAK_BOUND = ("wls.reconcile treats a bound the solution only touches (zero mul
                "as fixed: sigma 0 and an extra degree of freedom for a flow that is exactly 0")
 
 
-@pytest.mark.xfail(strict=True, reason=_WEAK_BOUND)
 def test_unmeasured_flow_determined_as_exactly_zero_keeps_its_sigma():
     # x1 = x2 + x3, x1 = 10 (1), x2 = 10 (1), x3 unmeasured: x3 = x1 - x2 = 0,
     # sigma(x3) = sqrt(1 + 1), nothing redundant (dof 0) - as for x2 = 9.999
@@ -341,7 +340,6 @@ def test_unmeasured_flow_determined_as_nearly_zero_keeps_its_sigma():
     np.testing.assert_allclose(r.z_sigma, [1.0, 1.0, np.sqrt(2.0)], rtol=1e-8)
 
 
-@pytest.mark.xfail(strict=True, reason=_WEAK_BOUND)
 def test_measured_zero_flow_consistent_with_balance_keeps_its_sigma():
     # x1 = 10, x2 = 10, x3 = 0, all sigma 1: consistent data, the bound x3 >= 0 does not
     # bind; closed form: dof 1, every sigma sqrt(2/3) - as for x3 = 1e-3

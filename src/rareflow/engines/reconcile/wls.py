@@ -211,7 +211,9 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int, ftol: float
 
     # ---- statistics of the problem linearised at the solution ----------------------
     jg = p.balances.jac(z) if p.balances.n_rows else np.zeros((0, n))
-    at_bound = (z - p.lower <= 1e-9 * s) | (p.upper - z <= 1e-9 * s)
+    at_lower = z - p.lower <= 1e-9 * s
+    at_upper = p.upper - z <= 1e-9 * s
+    at_bound = _binding(p, z, s, jg, w_inv, at_lower, at_upper)
     fixed = np.eye(n)[at_bound]
     basis = linalg.null_space(np.vstack([jg * s[None, :], fixed]) if (jg.size or fixed.size)
                               else np.zeros((0, n)))
@@ -426,3 +428,24 @@ def _qp_step(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, lo: np.ndarray,
     if first:
         return _qp_step_lsq(p, s, w, lo, hi, w_inv, g_scale)
     return w, f"OSQP {status}", False
+
+
+def _binding(p: ReconcileProblem, z: np.ndarray, s: np.ndarray, jg: np.ndarray,
+             w_inv: np.ndarray, at_lower: np.ndarray, at_upper: np.ndarray) -> np.ndarray:
+    """The bounds that bind at ``z``: those the least-squares step without bounds (on the
+    balances' null space) would cross. A variable that only touches its bound (a zero
+    multiplier, as when a flow is exactly 0 by the data) keeps its freedom and its sigma."""
+    from scipy import linalg
+
+    touching = at_lower | at_upper
+    if not touching.any():
+        return touching
+    n = z.size
+    basis = linalg.null_space(jg * s[None, :]) if jg.size else np.eye(n)
+    basis = basis * s[:, None]
+    mw = (p.figures.jac(z) @ basis) * w_inv[:, None]
+    r = (p.figures.value(z) - p.reported) * w_inv
+    t = -linalg.pinv(mw) @ r if mw.size else np.zeros(basis.shape[1])
+    dz = basis @ t
+    tol = 1e-7 * s
+    return (at_lower & (dz < -tol)) | (at_upper & (dz > tol))
