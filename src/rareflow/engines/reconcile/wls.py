@@ -36,6 +36,7 @@ import numpy as np
 
 REGULARISE = 1e-3   # proximal weight ||w_new - w||^2 of a step (vanishes at convergence)
 PENALTY = 1e4       # weight of a linearised balance against a figure
+RANK_RTOL = 1e-8    # singular values below this share of the largest are zero
 
 __all__ = ["Rows", "ReconcileProblem", "ReconcileResult", "reconcile"]
 
@@ -221,10 +222,26 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int, ftol: float
     jh = p.figures.jac(z)
     m = jh @ basis                      # [F, d]
     mw = m * w_inv[:, None]
-    q = mw.T @ mw
-    cov_t = linalg.pinvh(q) if q.size else np.zeros((0, 0))
-    rank = int(np.linalg.matrix_rank(mw)) if mw.size else 0
-    cov_f = m @ cov_t @ m.T
+    # the covariance from the SVD of the weighted figure Jacobian itself (not of its normal
+    # matrix, which squares its condition number), with a clear rank cutoff
+    # The share of each figure's variance the others explain is the leverage P_ii of the
+    # projector onto mw's column space; 1 - P_ii comes from the orthogonal complement's
+    # columns of U, with no cancellation between near-equal numbers.
+    n_fig = len(p.reported)
+    if mw.size:
+        u_full, sv, vt = linalg.svd(mw, full_matrices=True)
+        keep = sv > RANK_RTOL * sv[0] if sv.size and sv[0] > 0 else np.zeros(sv.size, bool)
+        rank = int(keep.sum())
+        vk = vt[:sv.size][keep]
+        cov_t = (vk.T / sv[keep] ** 2) @ vk
+        row_space = vk.T @ vk
+        leverage = np.sum(u_full[:, :rank] ** 2, axis=1)
+        free_share = np.sum(u_full[:, rank:] ** 2, axis=1)
+    else:
+        cov_t = np.zeros((basis.shape[1], basis.shape[1]))
+        rank = 0
+        row_space = np.zeros_like(cov_t)
+        leverage, free_share = np.zeros(n_fig), np.ones(n_fig)
     if mw.size:
         # one Gauss-Newton step on the null space polishes SLSQP's answer (exact for a
         # linear problem); kept only when it stays within the bounds and lowers chi2
@@ -236,11 +253,11 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int, ftol: float
             g_res = (float(np.max(np.abs(p.balances.value(z)) / g_scale))
                      if p.balances.n_rows else 0.0)
     rec = p.figures.value(z)
-    rec_sigma = np.sqrt(np.maximum(np.diag(cov_f), 0.0))
+    rec_sigma = p.sigma * np.sqrt(np.clip(leverage, 0.0, 1.0))
     cov_z_diag = np.einsum("nd,de,ne->n", basis, cov_t, basis)
     # a variable is observable when its direction lies in the row space of mw
     if mw.size:
-        proj = linalg.pinv(mw) @ mw
+        proj = row_space
         leak = np.linalg.norm(basis - basis @ proj, axis=1) / np.maximum(np.linalg.norm(basis, axis=1), 1e-300)
         observable = (leak < 1e-6) | (np.linalg.norm(basis, axis=1) < 1e-12 * s)
     else:
@@ -248,8 +265,10 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int, ftol: float
     z_sigma = np.where(observable, np.sqrt(np.maximum(cov_z_diag, 0.0)), np.nan)
 
     moved = (rec - p.reported) * w_inv
-    var_adj = p.sigma ** 2 - rec_sigma ** 2
-    redundant = var_adj > 1e-6 * p.sigma ** 2   # below: a figure no other figure checks
+    var_adj = p.sigma ** 2 * np.clip(free_share, 0.0, 1.0)
+    # below 1e-4 of its variance a figure is not checked by the others (and the difference
+    # of two near-equal variances would be rounding noise)
+    redundant = var_adj > 1e-4 * p.sigma ** 2
     with np.errstate(invalid="ignore", divide="ignore"):
         nres = np.where(redundant, (p.reported - rec) / np.sqrt(np.where(redundant, var_adj, 1.0)),
                         np.nan)
