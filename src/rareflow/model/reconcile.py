@@ -391,21 +391,15 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
     rule = sec.rule
     spec = scenario.spec
     given: dict[tuple[int, int], list[tuple[str, float, float]]] = {}
-    for fid, f in spec.facilities.items():
-        if f is None:
-            continue
-        v = float(facility_series(chain, f, years)[iy])
-        if v > 0:
-            given.setdefault((regions.index(f.region), chain.p(f.process)), []).append(
-                (f"facilities.{fid}", v, _cv(f, rule) * v))
-    for pid, p in spec.production.items():
-        if p is None:
-            continue
-        v = float(production_series(chain, p, years)[iy])
-        if v > 0:
-            given.setdefault((regions.index(p.region), chain.p(p.process)), []).append(
-                (f"production.{pid}", v, _cv(p, rule) * v))
-    shared = arrays.fixed_activity[:, :, iy]
+    for section, records, series in (("facilities", spec.facilities, facility_series),
+                                     ("production", spec.production, production_series)):
+        for rid, rec in records.items():
+            if rec is None:
+                continue
+            v = float(series(chain, rec, years)[iy])
+            if v > 0:
+                given.setdefault((regions.index(rec.region), chain.p(rec.process)), []).append(
+                    (f"{section}.{rid}", v, _cv(rec, rule) * v))
     for (r, k0), recs in given.items():
         # a base process's figure counts the activity of it and its grade variants
         family = [k0, *(chain.p(v) for v in chain.grade_variants.get(chain.processes[k0], {}).values())]
@@ -420,7 +414,6 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
         ids = " + ".join(i for i, _, _ in recs)
         b.figs.append(FigureInfo(ids, "activity", f"{regions[r]} {chain.processes[k0]}",
                                  total, sigma, f"t/yr ({chain.activity_basis[k0]})"))
-    del shared
     for did, _r, _s, _m, q, d in d_rows:
         row = b.row("fig")
         _Builder.add(row, dvar[did], 1.0)

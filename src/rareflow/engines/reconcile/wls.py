@@ -8,9 +8,12 @@ The material-flow field's method (STAN; Cencic & Rechberger 2008; Narasimhan & J
 
 subject to every balance ``g_k(z) = 0`` and the bounds ``lower <= z <= upper``
 (non-negativity). ``h`` and ``g`` are affine in ``z`` plus bilinear terms ``c * z_a * z_b``
-(a flow times an uncertain yield), so the problem is solved as a smooth constrained
-least-squares problem by SciPy's SLSQP, and its statistics are those of the problem
-linearised at the solution (as STAN does for nonlinear balances):
+(a flow times an uncertain yield). It is solved by sequential quadratic programming: each
+step is the problem linearised at the current point, a convex QP solved by OSQP (HiGHS or
+SciPy's bounded least squares where OSQP does not finish); the uncertain parameters of the
+bilinear terms are then held and the problem, now linear, solved again; a Newton projection
+makes the balances exact. Its statistics are those of the problem linearised at the
+solution (as STAN does for nonlinear balances):
 
 * the covariance of ``z`` is that of the weighted least-squares estimate restricted to the
   null space of the balance Jacobian (and of the active bounds);
@@ -142,18 +145,17 @@ def _scales(p: ReconcileProblem) -> np.ndarray:
     return np.maximum(s, floor)
 
 
-def reconcile(p: ReconcileProblem, *, alpha: float = 0.05, max_iter: int = 8,
-              ftol: float = 1e-15) -> ReconcileResult:
+def reconcile(p: ReconcileProblem, *, alpha: float = 0.05, max_iter: int = 8
+              ) -> ReconcileResult:
     """Solve ``p`` (see the module docstring). Dense linear algebra runs on one thread,
     so the same problem gives bit-identical answers in every process."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        return _reconcile(p, alpha=alpha, max_iter=max_iter, ftol=ftol)
+        return _reconcile(p, alpha=alpha, max_iter=max_iter)
 
 
-def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int, ftol: float
-               ) -> ReconcileResult:
+def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int) -> ReconcileResult:
     from scipy import linalg, stats
 
     n = len(p.variables)
@@ -191,8 +193,6 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int, ftol: float
         step = float(np.max(np.abs(w_new - w))) if w.size else 0.0
         last, w = fun(w), w_new
         now = fun(w)
-        if os.environ.get("RAREFLOW_DEBUG_RECONCILE"):
-            print(f"sqp {it}: step {step:.3g} chi2 {now:.9g} {message}", file=sys.stderr)
         if not params.size or step < 1e-9 or abs(last - now) <= 1e-6 * max(now, 1.0):
             break
     z = np.clip(s * w, p.lower, p.upper)
@@ -243,8 +243,8 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int, ftol: float
         row_space = np.zeros_like(cov_t)
         leverage, free_share = np.zeros(n_fig), np.ones(n_fig)
     if mw.size:
-        # one Gauss-Newton step on the null space polishes SLSQP's answer (exact for a
-        # linear problem); kept only when it stays within the bounds and lowers chi2
+        # one Gauss-Newton step on the null space polishes the QP solvers' answer (exact
+        # for a linear problem); kept only when it stays within the bounds and lowers chi2
         t = -cov_t @ (mw.T @ ((p.figures.value(z) - p.reported) * w_inv))
         z_new = z + basis @ t
         if (np.all(z_new >= p.lower - 1e-12 * s) and np.all(z_new <= p.upper + 1e-12 * s)
@@ -295,6 +295,31 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int, ftol: float
         message=str(sol_message), iterations=int(sol_nit))
 
 
+def _linearised(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, w_inv: np.ndarray,
+                g_scale: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The step's problem in scaled variables ``w`` (z = s * w): weighted figure Jacobian
+    ``jh`` [F, N] and residual ``r0`` [F]; scaled balance Jacobian ``jg`` [K, N] and the
+    right-hand side ``rhs`` of ``jg @ w_new = rhs`` (the balances linearised at ``w``)."""
+    z = s * w
+    jh = p.figures.jac(z) * s[None, :] * w_inv[:, None]
+    r0 = (p.figures.value(z) - p.reported) * w_inv
+    if p.balances.n_rows:
+        jg = p.balances.jac(z) * s[None, :] / g_scale[:, None]
+        rhs = jg @ w - p.balances.value(z) / g_scale
+    else:
+        jg, rhs = np.zeros((0, w.size)), np.zeros(0)
+    return jh, r0, jg, rhs
+
+
+def _objective(jh: np.ndarray, r0: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(Q, c)`` of ``1/2 w_new' Q w_new + c' w_new`` = ||jh (w_new - w) + r0||^2 plus the
+    proximal term REGULARISE ||w_new - w||^2 (up to a constant)."""
+    qd = 2.0 * (jh.T @ jh)
+    q = qd + 2.0 * REGULARISE * np.eye(w.size)
+    c = 2.0 * (jh.T @ r0) - q @ w
+    return q, c
+
+
 def _qp_step_lsq(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, lo: np.ndarray,
                  hi: np.ndarray, w_inv: np.ndarray, g_scale: np.ndarray,
                  free: np.ndarray | None = None) -> tuple[np.ndarray, str, bool]:
@@ -305,18 +330,10 @@ def _qp_step_lsq(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, lo: np.ndarr
     Newton projection after the iterations makes the balances exact."""
     from scipy import optimize
 
-    z = s * w
-    jh = p.figures.jac(z) * s[None, :] * w_inv[:, None]          # [F, N] scaled
-    r0 = (p.figures.value(z) - p.reported) * w_inv
+    jh, r0, jg, g_rhs = _linearised(p, s, w, w_inv, g_scale)
     n = w.size
-    rows = [jh, np.sqrt(REGULARISE) * np.eye(n)]
-    rhs = [jh @ w - r0, np.sqrt(REGULARISE) * w]
-    if p.balances.n_rows:
-        jg = p.balances.jac(z) * s[None, :] / g_scale[:, None]
-        rows.append(PENALTY * jg)
-        rhs.append(PENALTY * (jg @ w - p.balances.value(z) / g_scale))
-    a = np.vstack(rows)
-    b = np.concatenate(rhs)
+    a = np.vstack([jh, np.sqrt(REGULARISE) * np.eye(n), PENALTY * jg])
+    b = np.concatenate([jh @ w - r0, np.sqrt(REGULARISE) * w, PENALTY * g_rhs])
     if free is None:
         free = np.ones(n, bool)
     # held variables stay where they are: move them to the right-hand side
@@ -342,19 +359,10 @@ def _qp_step_highs(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, lo: np.nda
     import highspy
     from scipy import sparse
 
-    z = s * w
-    jh = p.figures.jac(z) * s[None, :] * w_inv[:, None]          # [F, N] scaled
-    r0 = (p.figures.value(z) - p.reported) * w_inv
+    jh, r0, jg, rhs = _linearised(p, s, w, w_inv, g_scale)
     n = w.size
-    qd = 2.0 * (jh.T @ jh)
-    q = sparse.csc_matrix(qd + 2.0 * REGULARISE * np.eye(n))
-    c = 2.0 * (jh.T @ r0) - qd @ w - 2.0 * REGULARISE * w        # objective in w_new
-    lower_tri = sparse.tril(q, format="csc")
-    if p.balances.n_rows:
-        jg = p.balances.jac(z) * s[None, :] / g_scale[:, None]
-        rhs = jg @ w - p.balances.value(z) / g_scale
-    else:
-        jg, rhs = np.zeros((0, n)), np.zeros(0)
+    q, c = _objective(jh, r0, w)
+    lower_tri = sparse.tril(sparse.csc_matrix(q), format="csc")
     a = sparse.csc_matrix(jg)
     lp = highspy.HighsLp()
     lp.num_col_ = n
@@ -417,22 +425,15 @@ def _qp_step(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, lo: np.ndarray,
              ) -> tuple[np.ndarray, str, bool]:
     """One sequential-QP step in scaled variables ``w`` (z = s * w), solved by OSQP with
     solution polishing: minimise ||W (h(z) + J_h dz - r)||^2 subject to
-    g(z) + J_g dz = 0 and the bounds. Falls back on HiGHS when OSQP does not solve it."""
+    g(z) + J_g dz = 0 and the bounds. When OSQP does not solve the first step, SciPy's
+    bounded least squares does; a later step that fails ends the iterations."""
     import osqp
     from scipy import sparse
 
-    z = s * w
-    jh = p.figures.jac(z) * s[None, :] * w_inv[:, None]
-    r0 = (p.figures.value(z) - p.reported) * w_inv
+    jh, r0, jg, rhs = _linearised(p, s, w, w_inv, g_scale)
     n = w.size
-    qd = 2.0 * (jh.T @ jh)
-    q = sparse.triu(sparse.csc_matrix(qd + 2.0 * REGULARISE * np.eye(n)), format="csc")
-    c = 2.0 * (jh.T @ r0) - qd @ w - 2.0 * REGULARISE * w
-    if p.balances.n_rows:
-        jg = p.balances.jac(z) * s[None, :] / g_scale[:, None]
-        rhs = jg @ w - p.balances.value(z) / g_scale
-    else:
-        jg, rhs = np.zeros((0, n)), np.zeros(0)
+    q_dense, c = _objective(jh, r0, w)
+    q = sparse.triu(sparse.csc_matrix(q_dense), format="csc")
     a = sparse.vstack([sparse.csc_matrix(jg), sparse.identity(n, format="csc")], format="csc")
     lo_all = np.concatenate([rhs, np.where(np.isfinite(lo), lo, -np.inf)])
     hi_all = np.concatenate([rhs, np.where(np.isfinite(hi), hi, np.inf)])
