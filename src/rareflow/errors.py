@@ -23,6 +23,11 @@ class Problem:
     line: int | None = None
     path: str = ""
 
+    def __post_init__(self) -> None:
+        if self.line is not None and self.line < 1:
+            # no line: overrides given in code record line 0 (``ORIGIN: path: ...``)
+            object.__setattr__(self, "line", None)
+
     def format(self) -> str:
         where = ""
         if self.file:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import rareflow
+from rareflow.errors import RareflowInputError
 from rareflow.model.reconcile import reconcile_scenario
 from rareflow.scenario.loader import load_scenario
 
@@ -65,3 +67,66 @@ def test_reconciliation_flags_a_corrupted_figure(tmp_path):
     moved = max(range(len(bad.figures)), key=lambda i: abs(bad.result.moved_sigma[i]))
     assert bad.figures[moved].id == "reconcile.reported.cn_magnet_exports_2024"
     assert abs(bad.result.moved_sigma[moved]) > 5
+
+
+def test_residual_share_2030_at_most_2_percent(ref):
+    """Every model year is reconciled on the 2024 answer, so 2030 balances too."""
+    df = ref.residual_share()
+    df = df[(df.year == 2030) & df.element.isin(MAGNET_RE)]
+    assert len(df) > 50
+    worst = df.sort_values("residual_share").iloc[-1]
+    assert worst.residual_share <= 0.02, worst.to_dict()
+
+
+def test_other_years_are_reported_with_their_statistics(ref):
+    s = ref.summary()["reconciliation"]
+    years = [y["year"] for y in s["other_years"]]
+    assert years == [y for y in ref.arrays.years if y != 2024]
+    for y in s["other_years"]:
+        assert y["converged"]
+        assert y["max_balance_residual"] < 1e-6
+        assert y["dof"] >= 1 and y["chi2"] >= 0
+
+
+def test_without_every_year_2030_does_not_balance(tmp_path):
+    """The check above can fail: with other years left to the 2024 import shares, 2030
+    leaves Nd, Pr, Dy and Tb outside the balance."""
+    f = tmp_path / "one_year.yaml"
+    f.write_text("name: one-year\nextends: reference\nreconcile:\n  every_year: false\n")
+    res = rareflow.run(load_scenario(str(f)))
+    df = res.residual_share()
+    df = df[df.element.isin(MAGNET_RE)]
+    assert df[df.year == 2024].residual_share.max() <= 0.02
+    assert df[df.year == 2030].residual_share.max() > 0.02
+    assert res.summary()["reconciliation"]["other_years"] == []
+
+
+def test_a_plant_that_starts_later_keeps_its_capacity(ref):
+    """The anchor year's correction scales the records it measured; a facility that
+    starts after 2024 keeps its stated output (the 2024 correction is not its own)."""
+    from rareflow.model.arrays import build_arrays
+
+    raw = build_arrays(load_scenario("reference"))
+    ids = [f.id for f in raw.facilities]
+    i = ids.index("mp_10x_magnets")
+    assert raw.facilities[i].region == "US"
+    np.testing.assert_allclose(ref.arrays.facility_activity[i], raw.facility_activity[i])
+    # while a record the 2024 figures measured is corrected in every year by one factor
+    k = ids.index("mp_mountain_pass_mine")
+    ratio = ref.arrays.facility_activity[k] / raw.facility_activity[k]
+    assert ratio[0] != pytest.approx(1.0, abs=1e-6)
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-12)
+
+
+def test_unknown_names_in_reported_figures_are_located(tmp_path):
+    f = tmp_path / "bad.yaml"
+    f.write_text("name: bad\nextends: reference\nreconcile:\n  reported:\n    x:\n"
+                 "      kind: production\n      region: CN\n      process: recycle_swarf\n"
+                 "      materials: [dy_oxyde]\n      value: 1 t/yr\n      years: 2024\n"
+                 "      assumption: test\n")
+    with pytest.raises(RareflowInputError) as e:
+        load_scenario(str(f))
+    text = str(e.value)
+    assert "bad.yaml:" in text
+    assert "reconcile.reported.x.process: unknown process 'recycle_swarf'" in text
+    assert "reconcile.reported.x.materials.0: unknown material 'dy_oxyde'" in text

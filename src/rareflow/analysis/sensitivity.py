@@ -30,6 +30,10 @@ def sobol_indices(scenario: str | Any, base_samples: int = 256, seed: int = 0,
         raise RareflowInputError.single(f"must be a power of 2 >= 2 (got {base_samples})",
                                         path="--samples")
     sc = load_scenario(scenario)
+    from rareflow.analysis.stress import is_network, network_sobol
+
+    if is_network(sc):
+        return network_sobol(sc, base_samples, seed, metric, sector)
     if sc.spec.stress is None:
         raise RareflowInputError.single("this scenario has no `stress:` section",
                                         file=sc.source_file, path="stress")

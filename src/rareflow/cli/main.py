@@ -30,6 +30,10 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("economics", "economics", "economics"),
     ("reconcile", "reconcile", "reconcile"),
     ("stocks", "stocks", "stocks"),
+    ("sweep", "sweep", "sweep"),
+    ("runs", "runs", "runs"),
+    ("compare", "runs", "compare"),
+    ("query", "runs", "query"),
 ]
 
 

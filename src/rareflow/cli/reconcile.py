@@ -54,3 +54,13 @@ def reconcile(
                       f"{f['reconciled']:,.4g} (normalised residual {f['normalized_residual']:+.2f})")
     else:
         con.print("no gross errors flagged")
+    if out["other_years"]:
+        t = Table("year", "chi2", "dof", "p", "flags", "moved most (sigma)",
+                  title="The other years, reconciled on this answer (projections carried forward)")
+        for y in out["other_years"]:
+            py = y["p_value"]
+            top_move = y["moved_most"][0] if y["moved_most"] else None
+            t.add_row(str(y["year"]), f"{y['chi2']:.4g}", str(y["dof"]),
+                      "n/a" if py is None else f"{py:.3g}", str(y["n_flags"]),
+                      "" if top_move is None else f"{top_move['id']} {top_move['moved_sigma']:+.2f}")
+        con.print(t)

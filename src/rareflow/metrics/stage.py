@@ -14,8 +14,9 @@ domestic coverage
 allied coverage
     domestic coverage plus imports from a partner group (e.g. MSP), over consumption.
 origin dependence
-    imports from one origin over consumption (e.g. the share of U.S. magnet use supplied
-    by China directly).
+    one origin's share of a region's imports times its net imports, over consumption
+    (e.g. the share of U.S. magnet use supplied by China directly); with trade both ways
+    imports alone could exceed what the region uses.
 capacity coverage
     nameplate capacity of named facilities over consumption.
 """

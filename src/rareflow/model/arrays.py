@@ -144,10 +144,17 @@ def demand_series(chain: CompiledChain, d: Any, years: list[int]) -> np.ndarray:
     return schedule(act, years, growth=d.growth) * inten * d.share
 
 
-def build_arrays(scenario: Scenario) -> ModelArrays:
-    """Compile ``scenario`` into :class:`ModelArrays`."""
+def build_arrays(scenario: Scenario, *, chain: CompiledChain | None = None,
+                 record_scale: dict[str, float] | None = None) -> ModelArrays:
+    """Compile ``scenario`` into :class:`ModelArrays`.
+
+    ``chain`` replaces the scenario's compiled chain (reconciled process parameters);
+    ``record_scale`` multiplies the series of the records it names (``facilities.ID``,
+    ``production.ID``, ``demand.ID``), as a reconciliation corrects them.
+    """
     spec = scenario.spec
-    chain = scenario.chain
+    chain = chain if chain is not None else scenario.chain
+    scale = record_scale or {}
     years = scenario.years
     regions = tuple(spec.regions)
     R, P, Y = len(regions), len(chain.processes), len(years)
@@ -177,7 +184,7 @@ def build_arrays(scenario: Scenario) -> ModelArrays:
         if f.status == "idle":
             cap = np.zeros(Y)
         util = schedule(f.utilisation, years, before="first")
-        act = np.nan_to_num(cap) * util * factor
+        act = np.nan_to_num(cap) * util * factor * scale.get(f"facilities.{fid}", 1.0)
         fixed[ridx[f.region], k] += act
         capacity[ridx[f.region], k] += np.nan_to_num(cap) * factor
         facilities.append(FacilityInfo(
@@ -188,10 +195,11 @@ def build_arrays(scenario: Scenario) -> ModelArrays:
         fac_cap.append(cap)
         fac_act.append(act)
 
-    for _pid, p in spec.production.items():
+    for pid, p in spec.production.items():
         if p is None:
             continue
-        fixed[ridx[p.region], chain.p(p.process)] += production_series(chain, p, years)
+        fixed[ridx[p.region], chain.p(p.process)] += (production_series(chain, p, years)
+                                                      * scale.get(f"production.{pid}", 1.0))
 
     for sid, s in spec.self_supply.items():
         if s is None:
@@ -208,11 +216,11 @@ def build_arrays(scenario: Scenario) -> ModelArrays:
                 residual[ridx[s.region], k] = True
 
     demand = np.zeros((R, len(sectors), len(chain.materials), Y))
-    for d in spec.demand.values():
+    for did, d in spec.demand.items():
         if d is None:
             continue
         r, s, m = ridx[d.region], sectors.index(d.sector), chain.m(d.material)
-        demand[r, s, m] += demand_series(chain, d, years)
+        demand[r, s, m] += demand_series(chain, d, years) * scale.get(f"demand.{did}", 1.0)
 
     _share_over_grades(chain, fixed, self_supply, residual, demand)
 
@@ -262,3 +270,21 @@ def _share_over_grades(chain: CompiledChain, fixed: np.ndarray, self_supply: np.
         for k in members[1:]:
             self_supply[:, k] |= self_supply[:, b]
             residual[:, k] |= residual[:, b]
+
+
+def flow_inputs(arrays: ModelArrays) -> Any:
+    """The static balance's inputs (:class:`rareflow.engines.flows.FlowInputs`)."""
+    from rareflow.engines.flows.static import FlowInputs
+
+    c = arrays.chain
+    stage_index = {s: i for i, s in enumerate(c.stages)}
+    return FlowInputs(
+        inputs=c.inputs, outputs=c.outputs, composition=c.composition,
+        from_nature=c.from_nature, losses=c.losses,
+        material_stage=np.array([stage_index[s] for s in c.material_stage]),
+        external=np.array([m in c.external_materials for m in c.materials]),
+        fixed_activity=arrays.fixed_activity, self_supply=arrays.self_supply,
+        residual_supply=arrays.residual_supply,
+        final_demand=arrays.final_demand.sum(axis=1), import_shares=arrays.import_shares,
+        fixed_trade=arrays.fixed_trade,
+    )

@@ -49,6 +49,8 @@ class CompiledChain:
     external_materials: frozenset[str] = frozenset()
     reference_material: str | None = None
     grade_variants: dict[str, dict[str, str]] = field(default_factory=dict)
+    scrap_materials: frozenset[str] = frozenset()  # co-products that collect a process's loss
+    unmeasured_sectors: frozenset[str] = frozenset()  # uses the data do not measure everywhere
 
     def m(self, material: str) -> int:
         return self.materials.index(material)
@@ -376,4 +378,6 @@ def compile_chain(chain: ChainFile) -> CompiledChain:
         reference_material=chain.chain.reference_material,
         grade_variants=({b: dict(v) for b, v in chain.grades.variants.items()}
                         if chain.grades is not None else {}),
+        scrap_materials=frozenset(p.scrap for p in chain.processes.values() if p.scrap),
+        unmeasured_sectors=frozenset(k for k, v in chain.sectors.items() if v.unmeasured),
     )

@@ -138,7 +138,8 @@ def _magnet_materials(c: Any) -> list[int]:
     if c.reference_material is None:
         return []
     stage = c.material_stage[c.m(c.reference_material)]
-    return [j for j, m in enumerate(c.materials) if c.material_stage[j] == stage and m != "swarf"]
+    return [j for j, m in enumerate(c.materials)
+            if c.material_stage[j] == stage and m not in c.scrap_materials]
 
 
 def compile_history(scenario: Scenario, arrays: Any = None) -> HistoryArrays:

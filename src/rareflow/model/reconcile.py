@@ -41,7 +41,8 @@ from rareflow.model.arrays import (
 )
 
 Z95 = 1.959963984540054
-TRADE_FLOOR = 1e-6      # t/yr
+TRADE_FLOOR = 1e-3      # t/yr: a reconciled flow below 1 kg/yr is solver dust, not trade
+TRADE_TIEBREAK = 1e-6   # chi2 per t/yr of trade: picks the least trade among equal fits
 MIN_SHARED_IMPORTS = 10.0   # t/yr: import shares of smaller flows are not figures
 
 
@@ -56,6 +57,40 @@ class FigureInfo:
 
 
 @dataclass(frozen=True)
+class YearReconciliation:
+    """Another model year, reconciled on the anchor year's answer."""
+
+    year: int
+    figures: tuple[FigureInfo, ...]
+    result: Any
+    balance_names: tuple[str, ...]
+
+    def summary(self, top: int = 5) -> dict[str, Any]:
+        r = self.result
+        order = np.argsort(-np.abs(r.moved_sigma), kind="stable")[:top]
+        return {"year": self.year, "chi2": _stat(r.chi2), "dof": r.dof,
+                "p_value": _stat(r.p_value), "converged": r.success,
+                "max_balance_residual": _num(r.max_balance_residual),
+                "n_figures": len(self.figures), "n_flags": len(r.flags),
+                "moved_most": [{"id": self.figures[i].id, "label": self.figures[i].label,
+                                "reported": _num(self.figures[i].reported),
+                                "reconciled": _num(r.reconciled[i]),
+                                "moved_sigma": _stat(r.moved_sigma[i])} for i in order]}
+
+
+def _num(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def _stat(x: float, scale: float = 1.0) -> float | None:
+    # statistics come from a pseudo-inverse whose last digits depend on the BLAS kernel,
+    # not on the data: 4 significant digits, and rounding dust is 0
+    if not np.isfinite(x):
+        return None
+    return 0.0 if abs(x) < 1e-9 * max(abs(scale), 1.0) else float(f"{float(x):.4g}")
+
+
+@dataclass(frozen=True)
 class WorldReconciliation:
     """A reconciled year (see the module docstring)."""
 
@@ -66,6 +101,7 @@ class WorldReconciliation:
     variables: tuple[str, ...]
     balance_names: tuple[str, ...]
     parameters: dict[str, tuple[str, float, float]]   # process -> (field, reported, reconciled)
+    years: tuple[YearReconciliation, ...] = ()          # the other model years, reconciled
 
     def summary(self, top: int | None = None) -> dict[str, Any]:
         """``{"chi2", "dof", "p_value", "figures": [...], "flags": [...]}`` (figures sorted by
@@ -75,15 +111,7 @@ class WorldReconciliation:
         if top is not None:
             order = order[:top]
 
-        def num(x: float) -> float | None:
-            return float(x) if np.isfinite(x) else None
-
-        def stat(x: float, scale: float = 1.0) -> float | None:
-            # statistics come from a pseudo-inverse whose last digits depend on the BLAS
-            # kernel, not on the data: 4 significant digits, and rounding dust is 0
-            if not np.isfinite(x):
-                return None
-            return 0.0 if abs(x) < 1e-9 * max(abs(scale), 1.0) else float(f"{float(x):.4g}")
+        num, stat = _num, _stat
 
         figs = []
         for i in order:
@@ -106,7 +134,8 @@ class WorldReconciliation:
                 "figures": figs, "flags": flags,
                 "balances": [{"balance": self.balance_names[k], "chi2": stat(r.balance_chi2[k]),
                               "figures": int(r.balance_figures[k])} for k in worst
-                             if r.balance_figures[k] > 0]}
+                             if r.balance_figures[k] > 0],
+                "other_years": [y.summary() for y in self.years]}
 
 
 # ------------------------------------------------------------------------------- compile
@@ -168,6 +197,31 @@ class _Builder:
                     np.array(co, float))
 
 
+@dataclass(frozen=True)
+class Carried:
+    """What the anchor year's reconciliation carries into another model year's problem."""
+
+    year: int
+    demand_scale: dict[str, float]            # demand record -> reconciled / reported
+    active: tuple[tuple[int, int], ...] = ()  # (region, process) that run without a record
+
+
+def _members(regions: list[str], arrays: ModelArrays, code: str | None, *,
+             but: str | None = None) -> list[int]:
+    """Indices of a region, a region group or ``world`` (every region but ``but``)."""
+    if code is None or code == "world":
+        return [i for i, rr in enumerate(regions) if rr != but]
+    groups = {g: list(v) for g, v in arrays.groups.items()}
+    if code in groups:
+        return [regions.index(c) for c in groups[code] if c in regions]
+    return [regions.index(code)]
+
+
+def _family(chain: Any, process: str) -> list[str]:
+    """A process and its grade variants."""
+    return [process, *chain.grade_variants.get(process, {}).values()]
+
+
 def _label(rep: Any) -> str:
     side = ""
     if rep.partner and rep.kind == "exports":
@@ -220,11 +274,17 @@ def _parameter_coefficients(scenario: Any, arrays: ModelArrays, procs: list[int]
     return out
 
 
-def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _Builder, dict[str, Any]]:
-    """The reconciliation problem of ``scenario.spec.reconcile.year``.
+def build_problem(scenario: Any, arrays: ModelArrays, base: Any, *,
+                  carried: Carried | None = None) -> tuple[Any, _Builder, dict[str, Any]]:
+    """The reconciliation problem of ``scenario.spec.reconcile.year``, or, with ``carried``,
+    of another model year of the world the anchor year's reconciliation gave.
 
-    ``base`` is the static balance of the figures as reported (a FlowResult), used for the
-    starting point and to know which flows exist.
+    ``base`` is the static balance of ``arrays`` (a FlowResult), used for the starting
+    point and to know which flows exist. In another year (``carried``) ``arrays`` are the
+    reconciled ones: process parameters are held at their reconciled values (no
+    variables), the activity and demand figures are that year's values with the anchor
+    year's corrections carried forward (same relative sigma), and the ``reported`` figures,
+    which describe the anchor year, are left out.
     """
     from rareflow.engines.reconcile import ReconcileProblem
 
@@ -234,7 +294,7 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
     if sec.year not in years:
         raise RareflowInputError([Problem(f"reconcile.year {sec.year} is not a model year "
                                           f"({years[0]}..{years[-1]})", path="reconcile.year")])
-    iy = years.index(sec.year)
+    iy = years.index(sec.year if carried is None else carried.year)
     regions = list(arrays.regions)
     R, M = len(regions), len(chain.materials)
     el = [chain.elements.index(e) for e in sec.elements if e in chain.elements]
@@ -262,14 +322,41 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
     for r, k in zip(*np.nonzero(active), strict=True):
         x[(r, k)] = b.var(("x", r, k), f"activity {regions[r]} {chain.processes[k]}",
                           float(act0[r, k]))
-    params = _parameter_coefficients(scenario, arrays, sorted({k for _, k in x}))
-    theta = {}
+    for (r, k) in (carried.active if carried is not None else ()):
+        if (r, k) not in x:
+            x[(r, k)] = b.var(("x", r, k), f"activity {regions[r]} {chain.processes[k]}",
+                              float(act0[r, k]))
+    for rep in sec.reported.values():
+        # a process a reported figure names runs where the figure is counted, even if no
+        # record gives its activity (its start is what the figure implies, roughly)
+        if carried is not None or rep is None or rep.process is None:
+            continue
+        for r in _members(regions, arrays, rep.region):
+            for pid in _family(chain, rep.process):
+                k = chain.p(pid)
+                if (r, k) not in x:
+                    x[(r, k)] = b.var(("x", r, k), f"activity {regions[r]} {pid}",
+                                      float(rep.value))
+    params = ({} if carried is not None
+              else _parameter_coefficients(scenario, arrays, sorted({k for _, k in x})))
+    # a process and its grade variants share one parameter where they state the same value
+    # (one machining yield, one recovery), so the figure enters once
+    base_of = {v: bb for bb, vs in chain.grade_variants.items() for v in vs.values()}
+    theta: dict[int, int] = {}
+    shared: dict[tuple[str, str, float], int] = {}
+    owner: dict[int, int] = {}                 # theta variable -> the process naming it
     for k, (fld, value, _a, _b) in params.items():
         pid = chain.processes[k]
+        root = (base_of.get(pid, pid), fld, value)
+        if root in shared:
+            theta[k] = shared[root]
+            continue
         t0 = 1.0 / value if fld == "yield_" else value
         lo, hi = (1.0, np.inf) if fld == "yield_" else (1e-6, 1.0)
-        theta[k] = b.var(("theta", k), f"{'1/yield' if fld == 'yield_' else 'recovery'} {pid}",
-                         t0, lo, hi)
+        name = root[0] if root[0] in chain.processes else pid
+        theta[k] = shared[root] = b.var(
+            ("theta", k), f"{'1/yield' if fld == 'yield_' else 'recovery'} {name}", t0, lo, hi)
+        owner[theta[k]] = chain.p(name)
 
     # --- demand records -----------------------------------------------------------------
     d_rows: list[tuple[str, int, int, int, float, Any]] = []
@@ -280,6 +367,8 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
         if not balanced[m]:
             continue
         q = float(demand_series(chain, d, years)[iy])
+        if carried is not None:
+            q *= carried.demand_scale.get(did, 1.0)
         if q <= 0:
             continue
         r = regions.index(d.region)
@@ -292,16 +381,28 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
         used_somewhere |= A[k] > 0
     for _did, _r, _s, m, _q, _d in d_rows:
         used_somewhere[m] = True
+    # so may what a region makes that a sector the chain marks `unmeasured` uses, where no
+    # demand record measures that use in the region (separated oxides' other uses)
+    recorded = {(r, s, m) for _did, r, s, m, _q, _d in d_rows}
+    unmeasured = [si for si, sec in enumerate(arrays.sectors) if sec in chain.unmeasured_sectors]
     open_use: dict[tuple[int, int, int], int] = {}
+
+    def open_one(r: int, si: int, m: int) -> None:
+        if (r, si, m) not in open_use and (r, si, m) not in recorded:
+            open_use[(r, si, m)] = b.var(
+                ("u", r, si, m),
+                f"use of {chain.materials[m]} in {regions[r]} ({arrays.sectors[si]}, "
+                "no figure)", float(base.production[r, m, iy]))
+
     for (r, k) in x:
-        for m in map(int, np.flatnonzero((B[k] > 0) & balanced & ~used_somewhere)):
+        for m in map(int, np.flatnonzero((B[k] > 0) & balanced)):
             users = [si for si, sec in enumerate(arrays.sectors)
                      if chain.materials[m] in chain.sectors.get(sec, [])]
-            if users and (r, users[0], m) not in open_use:
-                open_use[(r, users[0], m)] = b.var(
-                    ("u", r, users[0], m),
-                    f"use of {chain.materials[m]} in {regions[r]} ({arrays.sectors[users[0]]}, "
-                    "no figure)", float(base.production[r, m, iy]))
+            if users and not used_somewhere[m]:
+                open_one(r, users[0], m)
+            for si in unmeasured:
+                if si in users:
+                    open_one(r, si, m)
 
     # --- trade ------------------------------------------------------------------------------
     uses = np.zeros((R, M), bool)
@@ -311,18 +412,15 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
         makes[r] |= B[k] > 0
     for _did, r, _s, m, _q, _d in d_rows:
         uses[r, m] = True
-    stage_of = {g: [m for m in range(M) if traded[m] and chain.material_stage[m] == g]
+    # a stage's import shares are shares of its products, not of its scrap
+    stage_of = {g: [m for m in range(M) if traded[m] and chain.material_stage[m] == g
+                    and chain.materials[m] not in chain.scrap_materials]
                 for g in chain.stages}
     named_origin = np.zeros((R, M), bool)
     named_dest = np.zeros((R, M), bool)
-    groups = {g: list(v) for g, v in arrays.groups.items()}
 
     def members(code: str | None, *, but: str | None = None) -> list[int]:
-        if code is None or code == "world":
-            return [i for i, rr in enumerate(regions) if rr != but]
-        if code in groups:
-            return [regions.index(c) for c in groups[code] if c in regions]
-        return [regions.index(code)]
+        return _members(regions, arrays, code, but=but)
 
     def measured(rep: Any) -> list[int]:
         if rep.materials is not None:
@@ -337,7 +435,7 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
             for o in t.origins:
                 named_origin[regions.index(o), m] = True
     for _rid, rep in sec.reported.items():
-        if rep is None or rep.kind not in ("exports", "imports"):
+        if carried is not None or rep is None or rep.kind not in ("exports", "imports"):
             continue
         exp_side, imp_side = ((rep.region, rep.partner) if rep.kind == "exports"
                               else (rep.partner, rep.region))
@@ -400,6 +498,7 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
             if v > 0:
                 given.setdefault((regions.index(rec.region), chain.p(rec.process)), []).append(
                     (f"{section}.{rid}", v, _cv(rec, rule) * v))
+    families: list[tuple[list[str], list[int], float]] = []
     for (r, k0), recs in given.items():
         # a base process's figure counts the activity of it and its grade variants
         family = [k0, *(chain.p(v) for v in chain.grade_variants.get(chain.processes[k0], {}).values())]
@@ -411,6 +510,11 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
             _Builder.add(row, i, 1.0)
         total = sum(v for _, v, _ in recs)
         sigma = float(np.sqrt(sum(s ** 2 for _, _, s in recs)))
+        if carried is not None and total > 0:
+            # the anchor year's correction carried forward: the reconciled world's value
+            now = float(sum(arrays.fixed_activity[r, k, iy] for k in family))
+            sigma, total = sigma * now / total, now
+        families.append(([i for i, _, _ in recs], idx, total))
         ids = " + ".join(i for i, _, _ in recs)
         b.figs.append(FigureInfo(ids, "activity", f"{regions[r]} {chain.processes[k0]}",
                                  total, sigma, f"t/yr ({chain.activity_basis[k0]})"))
@@ -419,21 +523,29 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
         _Builder.add(row, dvar[did], 1.0)
         b.figs.append(FigureInfo(f"demand.{did}", "demand", f"{d.region} {d.sector} {d.material}",
                                  q, _cv(d, rule) * q, "t/yr"))
+    seen: set[int] = set()
     for k, (fld, value, _a, _b) in params.items():
-        proc = scenario.chain_file.processes[chain.processes[k]]
+        if theta[k] in seen:
+            continue
+        seen.add(theta[k])
+        pid = chain.processes[owner[theta[k]]]
+        sharing = [chain.processes[kk] for kk in params if theta[kk] == theta[k]]
+        also = (f" and its {len(sharing) - 1} grade variant(s)"
+                if len(sharing) > 1 else "")
+        proc = scenario.chain_file.processes[pid]
         sd = _cv(proc, rule) * value
         row = b.row("fig")
         _Builder.add(row, theta[k], 1.0)
         if fld == "yield_":
-            b.figs.append(FigureInfo(f"processes.{chain.processes[k]}.yield", "yield",
-                                     f"1/yield of {chain.processes[k]} (yield {value:g})",
+            b.figs.append(FigureInfo(f"processes.{pid}.yield", "yield",
+                                     f"1/yield of {pid}{also} (yield {value:g})",
                                      1.0 / value, sd / value ** 2, "t input per t output"))
         else:
-            b.figs.append(FigureInfo(f"processes.{chain.processes[k]}.recovery", "recovery",
-                                     f"recovery of {chain.processes[k]}", value, sd, "fraction"))
+            b.figs.append(FigureInfo(f"processes.{pid}.recovery", "recovery",
+                                     f"recovery of {pid}{also}", value, sd, "fraction"))
     for tid, tr in spec.trade.import_shares.items():
-        if tr is None:
-            continue
+        if tr is None or carried is not None:
+            continue      # shares describe the anchor year; other years may re-route
         dd = regions.index(tr.region)
         mats = stage_of.get(tr.stage, [])
         into = [(i, o) for (o, d2, mm), i in t.items() if d2 == dd and mm in mats]
@@ -453,7 +565,7 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
                                      f"{share:.3g} (as imports from {o_code} - share x total)",
                                      0.0, sd, "t/yr"))
     for rid, rep in sec.reported.items():
-        if rep is None:
+        if rep is None or carried is not None:
             continue
         mats = measured(rep)
         w = (C[:, [chain.elements.index(e) for e in rep.elements]].sum(axis=1)
@@ -470,7 +582,8 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
         else:
             rs = members(rep.region)
             for (r, k), i in x.items():
-                if r not in rs:
+                if r not in rs or (rep.process is not None
+                                   and chain.processes[k] not in _family(chain, rep.process)):
                     continue
                 for mm in mats:
                     if rep.kind == "production":
@@ -499,14 +612,18 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
 
     sig = np.array([f.sigma for f in b.figs])
     floor = 1e-6 * max(float(np.max(np.abs([f.reported for f in b.figs] or [1.0]))), 1.0)
-    sig = np.where(sig > 0, sig, floor)
+    sig = np.maximum(sig, floor)      # a figure of (next to) nothing is known to a floor
+    # among states that reconcile the figures equally well, the one with the least trade:
+    # 1e-6 of chi2 per t/yr of a flow, against 1 per sigma of a figure
+    tiebreak = np.zeros(len(b.names))
+    tiebreak[list(t.values())] = TRADE_TIEBREAK
     prob = ReconcileProblem(
         variables=tuple(b.names), start=np.array(b.start), lower=np.array(b.lower),
         upper=np.array(b.upper), balances=b.assemble("bal"), balance_names=tuple(bal_names),
         figures=b.assemble("fig"), figure_ids=tuple(f.id for f in b.figs),
-        reported=np.array([f.reported for f in b.figs]), sigma=sig)
+        reported=np.array([f.reported for f in b.figs]), sigma=sig, tiebreak=tiebreak)
     ctx = {"iy": iy, "x": x, "theta": theta, "params": params, "t": t, "dvar": dvar,
-           "d_rows": d_rows, "traded": traded, "open_use": open_use}
+           "d_rows": d_rows, "traded": traded, "open_use": open_use, "families": families}
     return prob, b, ctx
 
 
@@ -514,6 +631,7 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Any, _
 
 CACHE_SIZE = 8
 _CACHE: dict[str, Any] = {}
+_NOT_READ = {"name", "description", "stress", "plan", "economics", "world_summary"}
 
 
 def _cache_key(scenario: Any, arrays: ModelArrays) -> str:
@@ -521,7 +639,9 @@ def _cache_key(scenario: Any, arrays: ModelArrays) -> str:
     import hashlib
 
     h = hashlib.sha256()
-    h.update(scenario.spec.model_dump_json().encode())
+    # sections the reconciliation does not read (a sweep over stress settings or plan
+    # options shares one reconciliation)
+    h.update(scenario.spec.model_dump_json(exclude=_NOT_READ).encode())
     if scenario.chain_file is not None:
         h.update(scenario.chain_file.model_dump_json().encode())
     for a in (arrays.fixed_activity, arrays.final_demand, arrays.import_shares):
@@ -529,22 +649,42 @@ def _cache_key(scenario: Any, arrays: ModelArrays) -> str:
     return h.hexdigest()
 
 
-def reconcile_world(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[ModelArrays, WorldReconciliation]:
-    """Reconcile ``scenario``'s world (``scenario.spec.reconcile``) and return the arrays
-    to run on (reconciled when ``apply`` is true) with the reconciliation."""
+def _solve(scenario: Any, arrays: ModelArrays, base: Any) -> Any:
+    """Build and solve every reconciliation of ``scenario`` (cached on its inputs)."""
+    from rareflow.engines.flows import solve_flows
     from rareflow.engines.reconcile import reconcile
-    from rareflow.model.chain import compile_chain
+    from rareflow.model.arrays import flow_inputs
 
     sec = scenario.spec.reconcile
     key = _cache_key(scenario, arrays)
     hit = _CACHE.get(key)
-    if hit is None:
-        prob, b, ctx = build_problem(scenario, arrays, base)
-        hit = (prob, b, ctx, reconcile(prob, alpha=sec.alpha))
-        if len(_CACHE) >= CACHE_SIZE:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = hit
-    prob, b, ctx, res = hit
+    if hit is not None:
+        return hit
+    prob, b, ctx = build_problem(scenario, arrays, base)
+    res = reconcile(prob, alpha=sec.alpha)
+    out, carried = _apply_anchor(scenario, arrays, prob, b, ctx, res)
+    years: list[tuple[int, Any, Any, dict[str, Any], Any]] = []
+    if sec.apply and sec.every_year:
+        base_all = solve_flows(flow_inputs(out))
+        for y in arrays.years:
+            if y == sec.year:
+                continue
+            cy = replace(carried, year=int(y))
+            py, by, cty = build_problem(scenario, out, base_all, carried=cy)
+            years.append((int(y), py, by, cty, reconcile(py, alpha=sec.alpha)))
+    hit = (prob, b, ctx, res, out, carried, years)
+    if len(_CACHE) >= CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = hit
+    return hit
+
+
+def _apply_anchor(scenario: Any, arrays: ModelArrays, prob: Any, b: _Builder,
+                  ctx: dict[str, Any], res: Any) -> tuple[ModelArrays, Carried]:
+    """The arrays of the reconciled anchor year, and what it carries into other years."""
+    from rareflow.model.chain import compile_chain
+
+    sec = scenario.spec.reconcile
     chain = arrays.chain
     z = res.z
     parameters = {}
@@ -555,8 +695,10 @@ def reconcile_world(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Mode
     rec = WorldReconciliation(year=sec.year, applied=bool(sec.apply), figures=tuple(b.figs),
                               result=res, variables=prob.variables,
                               balance_names=prob.balance_names, parameters=parameters)
+    demand_scale = {did: float(z[ctx["dvar"][did]] / q) for did, _r, _s, _m, q, _d
+                    in ctx["d_rows"]}
     if not sec.apply:
-        return replace(arrays, reconciliation=rec), rec
+        return replace(arrays, reconciliation=rec), Carried(sec.year, demand_scale)
 
     # process parameters
     cf = scenario.chain_file
@@ -567,17 +709,30 @@ def reconcile_world(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Mode
     new_chain = compile_chain(cf.model_copy(update={"processes": procs})) if parameters else chain
     new_chain = replace(new_chain, grade_variants=chain.grade_variants)
 
+    # each record the anchor year measured is corrected by its figure's factor in every
+    # year (a facility that starts later is not); the anchor year itself takes the
+    # reconciled activities exactly (grade variants included)
+    from rareflow.model.arrays import build_arrays
+
     iy = ctx["iy"]
-    fixed = arrays.fixed_activity.copy()
+    scale: dict[str, float] = {}
+    for rec_ids, idx, total in ctx["families"]:
+        f = float(sum(z[i] for i in idx)) / total if total > 0 else 1.0
+        scale.update({rid: f for rid in rec_ids})
+    scale.update({f"demand.{did}": v for did, v in demand_scale.items()})
+    rebuilt = build_arrays(scenario, chain=new_chain, record_scale=scale)
+    fixed = rebuilt.fixed_activity
+    active = []
     for (r, k), i in ctx["x"].items():
-        given = arrays.fixed_activity[r, k, iy]
-        if given > 0 and not arrays.self_supply[r, k]:
-            fixed[r, k, :] *= z[i] / given
-    demand = arrays.final_demand.copy()
+        if arrays.self_supply[r, k]:
+            continue
+        if fixed[r, k, iy] > 0:
+            fixed[r, k, iy] = z[i]
+        elif z[i] > TRADE_FLOOR:
+            fixed[r, k, :] = z[i]        # runs only because a reported figure counts it
+            active.append((int(r), int(k)))
+    demand = rebuilt.final_demand
     years = list(arrays.years)
-    for did, r, s, m, q, d in ctx["d_rows"]:
-        series = demand_series(chain, d, years)
-        demand[r, s, m] += series * (z[ctx["dvar"][did]] / q - 1.0)
     for (r, s_i, m), i in ctx["open_use"].items():
         demand[r, s_i, m, :] += z[i]     # held at its reconciled level
     R = len(arrays.regions)
@@ -596,15 +751,62 @@ def reconcile_world(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[Mode
             if not np.isnan(arrays.import_shares[dd, g_i, 0]):
                 shares[dd, g_i] = into[dd] / tot[dd]
     out = replace(arrays, chain=new_chain, fixed_activity=fixed, final_demand=demand,
+                  facility_activity=rebuilt.facility_activity,
                   import_shares=shares, fixed_trade=trade, reconciliation=rec)
-    return out, rec
+    return out, Carried(sec.year, demand_scale, tuple(active))
+
+
+def _apply_year(out: ModelArrays, y: int, carried: Carried, anchor_ctx: dict[str, Any],
+                ctx: dict[str, Any], z: np.ndarray) -> None:
+    """Write one other year's reconciled activities, demand and trade into ``out``
+    (its arrays, in place: they are this function's own copies)."""
+    iy = ctx["iy"]
+    fixed, demand, trade = out.fixed_activity, out.final_demand, out.fixed_trade
+    assert trade is not None
+    for (r, k), i in ctx["x"].items():
+        if fixed[r, k, iy] > 0 and not out.self_supply[r, k]:
+            fixed[r, k, iy] = z[i]
+    for did, r, s, m, q, _d in ctx["d_rows"]:
+        demand[r, s, m, iy] = max(demand[r, s, m, iy] + z[ctx["dvar"][did]] - q, 0.0)
+    z_anchor = {key: 0.0 for key in ctx["open_use"]}
+    for (r, s_i, m), i in anchor_ctx["open_use"].items():
+        z_anchor[(r, s_i, m)] = float(anchor_ctx["z"][i])
+    for key, i in ctx["open_use"].items():
+        r, s_i, m = key
+        demand[r, s_i, m, iy] = max(demand[r, s_i, m, iy] + z[i] - z_anchor[key], 0.0)
+    trade[:, :, :, iy] = 0.0
+    for (o, dd, m), i in ctx["t"].items():
+        trade[dd, o, m, iy] = z[i] if z[i] > TRADE_FLOOR else 0.0
+
+
+def reconcile_world(scenario: Any, arrays: ModelArrays, base: Any) -> tuple[ModelArrays, WorldReconciliation]:
+    """Reconcile ``scenario``'s world (``scenario.spec.reconcile``) and return the arrays
+    to run on (reconciled when ``apply`` is true) with the reconciliation.
+
+    With ``every_year`` (the default) each other model year is reconciled in turn on the
+    anchor year's answer (see :func:`build_problem`), so every year balances; its
+    statistics are in :attr:`WorldReconciliation.years`.
+    """
+    prob, b, ctx, res, out, carried, years = _solve(scenario, arrays, base)
+    if not years:
+        return out, out.reconciliation
+    anchor_ctx = dict(ctx, z=res.z)
+    out = replace(out, fixed_activity=out.fixed_activity.copy(),
+                  final_demand=out.final_demand.copy(),
+                  fixed_trade=None if out.fixed_trade is None else out.fixed_trade.copy())
+    others = []
+    for y, py, by, cty, ry in years:
+        _apply_year(out, y, carried, anchor_ctx, cty, ry.z)
+        others.append(YearReconciliation(year=y, figures=tuple(by.figs), result=ry,
+                                         balance_names=py.balance_names))
+    rec = replace(out.reconciliation, years=tuple(others))
+    return replace(out, reconciliation=rec), rec
 
 
 def reconcile_scenario(scenario: Any) -> WorldReconciliation:
     """Reconcile a loaded scenario's world (it needs a ``reconcile:`` section)."""
     from rareflow.engines.flows import solve_flows
-    from rareflow.model.arrays import build_arrays
-    from rareflow.results.results import flow_inputs
+    from rareflow.model.arrays import build_arrays, flow_inputs
 
     if scenario.spec.reconcile is None:
         raise RareflowInputError([Problem(

@@ -57,7 +57,7 @@ def run_recycling(scenario: Scenario, arrays: ModelArrays) -> RecyclingRun:
     sectors = [s for s in arrays.sectors if s in sec.sectors]
     magnet_mats = [j for j, m in enumerate(c.materials)
                    if c.material_stage[j] == c.material_stage[c.m(c.reference_material or m)]
-                   and m not in ("swarf",)]
+                   and m not in c.scrap_materials]
     S, Y, E = len(sectors), len(years), len(c.elements)
     sales = np.zeros((S, Y))
     comp = np.zeros((S, E))

@@ -82,8 +82,8 @@ def _answers_html(a: Answers, results: Results) -> str:
 <div class="answer"><b>1. How import-reliant is {a.region} at each stage ({a.base_year})?</b>
 {nir}
 <p class="small">Net import reliance = (consumption - production) / consumption, as USGS
-defines it; negative for a net exporter. Supplied by China directly = imports from China /
-consumption.</p></div>
+defines it; negative for a net exporter. Supplied by China directly = China's share of the imports
+times net imports, over consumption.</p></div>
 <div class="answer"><b>2. Where does {a.region} depend most on China?</b>
 <p>At the <b>{html.escape(str(most))}</b> stage: China supplies
 {_fmt_pct(a.china_dependence.get(most, float('nan'))) if most else 'n/a'} of {a.region}

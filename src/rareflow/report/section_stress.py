@@ -14,6 +14,49 @@ SEED = 1
 SOBOL_SCENARIO = "cn-licence-2025"
 SOBOL_N = 64
 FAN_SECTORS = ("ev_bev", "industrial_motors", "defence")
+BACKTEST_SCENARIO = "cn-licence-2025-network"
+BACKTEST_SAMPLES = 100
+
+
+def backtest_part(name: str = BACKTEST_SCENARIO, samples: int = BACKTEST_SAMPLES,
+                  seed: int = SEED) -> str:
+    """The network model's back-test: modelled monthly exports beside the recorded ones
+    (the scenario's ``stress.observed`` series), as a chart and a table."""
+    import plotly.graph_objects as go
+
+    from rareflow.analysis.stress import backtest, run_network_stress
+    from rareflow.scenario.loader import load_scenario
+
+    sc = load_scenario(name)
+    nm, res, _, _ = run_network_stress(sc, samples, seed)
+    bt = backtest(sc, nm, res)
+    parts = [f"<h3>Back-test: {html.escape(sc.name)} (network model)</h3>"
+             f"<p>{html.escape(sc.spec.description)}; {samples} samples (seed {seed}). "
+             f"Command: <code>rareflow stress {html.escape(name)} --samples 2000 --seed 1"
+             "</code>.</p>"]
+    stress = sc.spec.stress
+    assert stress is not None       # a back-test scenario has a stress: section
+    for oid, series in bt.items():
+        ob = stress.observed[oid]
+        months = list(series)
+        fig = go.Figure()
+        fig.add_trace(go.Scatter(x=months, y=[series[m]["p95"] for m in months],
+                                 line={"width": 0}, showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=months, y=[series[m]["p5"] for m in months], fill="tonexty",
+                                 line={"width": 0}, name="model 5-95 %", opacity=0.3))
+        fig.add_trace(go.Scatter(x=months, y=[series[m]["p50"] for m in months],
+                                 name="model median"))
+        fig.add_trace(go.Scatter(x=months, y=[series[m]["recorded"] for m in months],
+                                 name="recorded", mode="lines+markers"))
+        fig.update_layout(title=f"{ob.origin} -> {ob.destination}: {'+'.join(ob.materials)} "
+                          "exports, t/month", height=340)
+        rows = "".join(f"<tr><td>{m}</td><td>{v['recorded']:,.0f}</td><td>{v['p50']:,.0f}</td>"
+                       f"<td>{v['p5']:,.0f} - {v['p95']:,.0f}</td></tr>"
+                       for m, v in series.items())
+        parts.append(fig.to_html(full_html=False, include_plotlyjs=False)
+                     + "<table><tr><th>month</th><th>recorded (t)</th><th>model median (t)"
+                     f"</th><th>model 5-95 %</th></tr>{rows}</table>")
+    return "".join(parts)
 
 
 def sections(scenario: Any, out: Path) -> list[tuple[str, str]]:
@@ -68,6 +111,7 @@ def sections(scenario: Any, out: Path) -> list[tuple[str, str]]:
                      f"<table><tr>{head}</tr>{body}</table>"
                      f"<details><summary>Assumptions</summary><ul class='small'>{assumptions}"
                      "</ul></details>")
+    parts.append(backtest_part())
     doc = sobol_indices(SOBOL_SCENARIO, SOBOL_N, SEED)
     names = list(doc["parameters"])[:10]
     fig = go.Figure(go.Bar(x=[doc["parameters"][n]["ST"] for n in names][::-1],

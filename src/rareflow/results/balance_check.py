@@ -292,18 +292,17 @@ def check_residual_definitions(s: StoredFlows) -> list[Violation]:
     net = f["consumption_t"] - f["production_t"]
     deficit, surplus = np.maximum(net, 0.0), np.maximum(-net, 0.0)
     imports, exports = s.trade.sum(axis=1), s.trade.sum(axis=0)
-    # a region that both imports and exports a material (bilateral trade given as data)
-    # keeps what is left after trade as unsold, or misses it as unmet + unrecorded
+    # what is left after trade is unsold: a net exporter's surplus nobody took, or imports
+    # given as data beyond a region's deficit; a region that both imports and exports (trade
+    # given as data) misses what it lacks as unmet + unrecorded
     gross = (imports > 0) & (exports > 0)
     left = f["production_t"] + imports - f["consumption_t"] - exports
     expect = {"unmet_t": np.maximum(deficit - imports, 0.0),
-              "unsold_t": np.where(gross, np.maximum(left, 0.0), np.maximum(surplus - exports, 0.0)),
+              "unsold_t": np.maximum(left, 0.0),
               "unrecorded_t": np.maximum(exports - surplus, 0.0)}
     scale = _scale_rmy(s, f["production_t"], f["consumption_t"], imports, exports)
     net_only = traded & ~gross
-    out = _compare(s, "imports beyond the deficit (imports vs consumption - production)",
-                   np.where(net_only, np.maximum(imports, deficit), 0.0),
-                   np.where(net_only, deficit, 0.0), _rmy(s), scale=scale)
+    out: list[Violation] = []
     for col, e in expect.items():
         where = traded if col == "unsold_t" else net_only
         out += _compare(s, f"{col} vs its definition", np.where(where, f[col], 0.0),

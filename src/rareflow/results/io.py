@@ -55,6 +55,19 @@ def atomic_write_json(path: str | Path, obj: Any, default: Any = None) -> None:
                                        allow_nan=False) + "\n")
 
 
+UNITS_KEY = "rareflow.units"
+"""Parquet metadata key of a table's column units (JSON: column -> unit)."""
+
+
+def read_parquet_units(path: str | Path) -> dict[str, str]:
+    """Column -> unit recorded in a Parquet file rareflow wrote ({} if none)."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    raw = meta.get(UNITS_KEY.encode())
+    return dict(json.loads(raw)) if raw else {}
+
+
 def atomic_write_parquet(path: str | Path, df: Any, metadata: dict[str, str] | None = None) -> None:
     """Write a pandas DataFrame to Parquet atomically, with column units in metadata."""
     import pyarrow as pa

@@ -23,7 +23,7 @@ from rareflow.engines.flows.static import (
     solve_flows,
 )
 from rareflow.metrics import stage as sm
-from rareflow.model.arrays import ModelArrays, build_arrays
+from rareflow.model.arrays import ModelArrays, build_arrays, flow_inputs
 from rareflow.scenario.model import Scenario
 
 MASS_BALANCE_RTOL = 1e-9
@@ -74,21 +74,6 @@ TABLES: dict[str, dict[str, str]] = {
 }
 
 
-def flow_inputs(arrays: ModelArrays) -> FlowInputs:
-    c = arrays.chain
-    stage_index = {s: i for i, s in enumerate(c.stages)}
-    return FlowInputs(
-        inputs=c.inputs, outputs=c.outputs, composition=c.composition,
-        from_nature=c.from_nature, losses=c.losses,
-        material_stage=np.array([stage_index[s] for s in c.material_stage]),
-        external=np.array([m in c.external_materials for m in c.materials]),
-        fixed_activity=arrays.fixed_activity, self_supply=arrays.self_supply,
-        residual_supply=arrays.residual_supply,
-        final_demand=arrays.final_demand.sum(axis=1), import_shares=arrays.import_shares,
-        fixed_trade=arrays.fixed_trade,
-    )
-
-
 @dataclass
 class Results:
     """Results of a static run. Arrays are [region, ..., year] in t/yr."""
@@ -128,7 +113,8 @@ class Results:
         c, f = self.chain, self.flows
         G = len(c.stages)
         ms = self.inputs.material_stage
-        traded = ~self.inputs.external
+        # a stage's products, not its scrap (swarf is no magnet a region makes or uses)
+        traded = ~self.inputs.external & ~np.array([m in c.scrap_materials for m in c.materials])
         prod = sm.stage_sum(f.production, ms, G, traded)
         cons = sm.stage_sum(f.consumption, ms, G, traded)
         imports = f.imports                                        # [R, O, M, Y]
@@ -144,7 +130,12 @@ class Results:
         with np.errstate(invalid="ignore", divide="ignore"):
             allied = np.where(cons > 0, np.minimum(np.minimum(prod, cons) + allied_imports, cons)
                               / cons, np.nan)
-            china_dep = np.where(cons > 0, china / cons, np.nan)
+            # China's share of the region's imports, applied to its net imports: with
+            # trade given both ways (re-exports) imports alone can exceed consumption
+            total_imp = imp_by_origin.sum(axis=1)
+            china_dep = np.where(cons > 0, np.where(total_imp > 0, china / np.where(
+                total_imp > 0, total_imp, 1.0), 0.0) * np.maximum(cons - prod, 0.0) / cons,
+                np.nan)
             cap_cov = np.where(cons > 0, cap / cons, np.nan)
         return {
             "production": prod, "consumption": cons, "net_imports": cons - prod,

@@ -152,6 +152,8 @@ def build_scenario(doc: Located, uncertain: dict[str, Any]) -> Scenario:
         if d.activity is not None and d.sector in sectors:
             _check_activity(chain.sector_activity_unit.get(d.sector), d,
                             ("demand", did), at)
+    if spec.reconcile is not None:
+        _check_reported(spec, chain, region, at)
     if not problems:
         _check_growth(spec, chain, at)
         _check_suppliers(spec, chain, doc, at)
@@ -249,6 +251,33 @@ def _check_activity(unit: str | None, d: Any, path: tuple[Any, ...], at: Any) ->
         to_canonical(d.intensity, "intensity", per)
     except ValueError as exc:
         at((*path, "intensity"), f"{exc} (this sector's intensity is mass per {per})")
+
+
+def _check_reported(spec: Any, chain: Any, region: Any, at: Any) -> None:
+    """Every name a ``reconcile:`` figure uses is one the scenario and its chain know."""
+    sec = spec.reconcile
+    for i, e in enumerate(sec.elements):
+        if e not in chain.elements:
+            at(("reconcile", "elements", i), f"unknown element '{e}'{_hint(e, chain.elements)}")
+    for rid, rep in sec.reported.items():
+        if rep is None:
+            continue
+        path = ("reconcile", "reported", rid)
+        for fld in ("region", "partner"):
+            code = getattr(rep, fld)
+            if code is not None and code != "world":
+                region((*path, fld), code, allow_group=True)
+        if rep.stage is not None and rep.stage not in chain.stages:
+            at((*path, "stage"), f"unknown stage '{rep.stage}'{_hint(rep.stage, chain.stages)}")
+        for i, m in enumerate(rep.materials or []):
+            if m not in chain.materials:
+                at((*path, "materials", i), f"unknown material '{m}'{_hint(m, chain.materials)}")
+        for i, e in enumerate(rep.elements or []):
+            if e not in chain.elements:
+                at((*path, "elements", i), f"unknown element '{e}'{_hint(e, chain.elements)}")
+        if rep.process is not None and rep.process not in chain.processes:
+            at((*path, "process"), f"unknown process '{rep.process}'"
+               f"{_hint(rep.process, chain.processes)}")
 
 
 def _check_suppliers(spec: Any, chain: Any, doc: Located, at: Any) -> None:

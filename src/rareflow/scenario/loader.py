@@ -340,19 +340,24 @@ def _canonical_unit_hint(unit: str) -> str:
     return ""
 
 
-def load_scenario(name_or_path: str | Path) -> Scenario:
+def load_scenario(name_or_path: str | Path | Scenario,
+                  overrides: dict[str, Any] | None = None, *,
+                  origin: str = "<overrides>") -> Scenario:
     """Load, merge and validate a scenario (a bundled name or a YAML path).
+
+    ``overrides`` (dotted path -> value, see :mod:`rareflow.scenario.overrides`) are set
+    on the merged document before it is validated, so they are checked as a file is;
+    their problems are located as ``<overrides>: field.path: ...`` (``origin``).
 
     Raises
     ------
     RareflowInputError
         With every problem found, each located as ``FILE:LINE: field.path``.
     """
-    from rareflow.scenario.build import build_scenario
+    from rareflow.scenario.overrides import build_with_overrides
 
     if isinstance(name_or_path, Scenario):
-        return name_or_path
+        return name_or_path.with_overrides(overrides, origin=origin) if overrides \
+            else name_or_path
     doc = load_document(name_or_path)
-    uncertain = _extract_distributions(doc)
-    doc.data = _prune_nulls(doc.data)
-    return build_scenario(doc, uncertain)
+    return build_with_overrides(doc, overrides, origin=origin)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,12 @@ class Scenario:
     coverage_warnings : tuple
         :class:`rareflow.scenario.coverage.Uncovered` for each record used for scenario
         years its data do not describe (see :mod:`rareflow.scenario.coverage`).
+    overrides : dict
+        The overrides given in code (``load_scenario(..., overrides=...)``,
+        :meth:`with_overrides`), dotted path -> value, as given; empty for a file as written.
+    base_document : Located or None
+        The merged document before overrides (distributions not yet reduced to their
+        central values): where :meth:`with_overrides` starts from.
     """
 
     spec: ScenarioFile
@@ -37,6 +44,8 @@ class Scenario:
     uncertain: dict[str, Any] = field(default_factory=dict)
     coverage_warnings: tuple[Any, ...] = ()
     chain_file: Any = None    # the validated ChainFile (overrides applied) the chain compiles from
+    overrides: dict[str, Any] = field(default_factory=dict)
+    base_document: Located | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -66,6 +75,44 @@ class Scenario:
         return list(g.members) if g else []
 
     def where(self, dotted: str) -> tuple[str, int | None]:
-        """File and line where a dotted field path was written."""
+        """File and line where a dotted field path was written (line ``None`` for a value
+        given as an override in code: the file is then the overrides' origin)."""
         parts = tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
-        return self.document.file_of(parts), self.document.line_of(parts)
+        return self.document.file_of(parts), self.document.line_of(parts) or None
+
+    def with_overrides(self, overrides: Mapping[str, Any], *, origin: str = "<overrides>") -> Scenario:
+        """A new scenario: this one with ``overrides`` applied, validated like a file.
+
+        ``overrides`` maps dotted paths to values a YAML file could hold (see
+        :mod:`rareflow.scenario.overrides`). They apply after this scenario's own
+        overrides; a path given again takes its new value. The result records all of them
+        in :attr:`overrides`.
+
+        Examples
+        --------
+        >>> import rareflow
+        >>> base = rareflow.load_scenario("us-baseline")
+        >>> late = base.with_overrides(
+        ...     {"facilities.vulcan_benson_magnets.capacity": {2029: "2500 t/yr"}})
+        >>> late.spec.facilities["vulcan_benson_magnets"].capacity
+        {2029: 2500.0}
+        """
+        from rareflow.scenario.overrides import build_with_overrides, combine, plain_copy
+
+        if self.base_document is None:
+            raise TypeError("this Scenario was not made by rareflow.load_scenario; load it "
+                            "with load_scenario(..., overrides=...) instead")
+        new = plain_copy(overrides, origin)
+        return build_with_overrides(self.base_document, combine(self.overrides, new),
+                                    origin=origin)
+
+    def content_hash(self) -> str:
+        """sha256 (hex) of the canonical JSON of the validated scenario and its overrides:
+        equal for equal inputs, different when any figure or override differs."""
+        cached = self.__dict__.get("_content_hash")
+        if cached is None:
+            from rareflow.scenario.overrides import content_hash
+
+            cached = content_hash(self)
+            self.__dict__["_content_hash"] = cached
+        return str(cached)

@@ -96,6 +96,10 @@ class Sector(StrictModel):
     name: str
     uses: list[str] = Field(description="materials the sector consumes, e.g. [ndfeb_sintered]")
     activity_unit: str | None = Field(None, description="vehicle, MW, unit ... for intensities")
+    unmeasured: bool = Field(
+        False, description="a use the data do not measure everywhere: where no demand record "
+        "gives it, the reconciliation may send a region's output of what the sector uses to "
+        "it, without a figure (named in the answer as an unmeasured use)")
 
 
 class Grades(Sourced):

@@ -35,6 +35,9 @@ class Reported(Sourced):
     stage: str | None = None
     materials: list[str] | None = None
     elements: list[str] | None = None
+    process: str | None = Field(
+        None, description="count only what this process makes or uses (production, "
+        "consumption); the process then runs in the region even if no record gives it")
     value: MassRate
     range: tuple[MassRate, MassRate] | None = Field(
         None, description="stated range [low, high]: its half-width is taken as 1.96 sigma")
@@ -45,6 +48,8 @@ class Reported(Sourced):
             raise ValueError("give `stage` or `materials` (one of them)")
         if self.kind in ("exports", "imports") and self.partner is None:
             raise ValueError("exports and imports need `partner` (a region, group or world)")
+        if self.process is not None and self.kind in ("exports", "imports"):
+            raise ValueError("`process` applies to production and consumption figures")
         if self.range is not None and not self.range[0] <= self.value <= self.range[1]:
             raise ValueError(f"value {self.value:g} lies outside its range "
                              f"[{self.range[0]:g}, {self.range[1]:g}]")
@@ -73,4 +78,9 @@ class ReconcileSection(StrictModel):
     rule: ConfidenceRule = Field(default_factory=lambda: ConfidenceRule.model_validate({}))
     alpha: Fraction = Field(0.05, description="significance of the chi-square and "
                             "gross-error tests")
+    every_year: bool = Field(
+        True, description="balance every other model year too: its figures, with the "
+        "reconciled year's corrections carried forward, reconciled with the process "
+        "parameters held at their reconciled values (false: other years keep the "
+        "reconciled year's import shares and close through residual flows)")
     reported: dict[str, Reported | None] = Field(default_factory=dict)

@@ -20,6 +20,17 @@ Example::
           source: mofcom18
           confidence: high
 
+Two models read this section (``model:``): ``focus`` (the default; one magnet material
+for the focus region, :mod:`rareflow.engines.simulate`) and ``network`` (every region,
+process and material of the reconciled world month by month,
+:mod:`rareflow.model.network` and :mod:`rareflow.engines.network`). In a network scenario
+``destinations`` may name any region or region group (empty: every other region),
+``contains`` catches every material whose content of the elements exceeds
+``min_content`` (oxides, metals, alloys and magnets of the grades that hold them),
+``exempt_sectors`` / ``licensed_sectors`` set which end uses need a licence,
+``approval_rate`` is the share of licence applications approved after ``licence_delay``,
+and stockpiles may hold any material at any region.
+
 Figures: a field may be a bare value (``severity: 74 %``), a distribution
 (``{dist: ...}``, see :mod:`rareflow.uncertainty`) or ``{value: <value or distribution>,
 source: id, confidence: ..., note: ...}`` / ``{value: ..., assumption: "..."}`` when it
@@ -35,7 +46,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
@@ -137,6 +148,14 @@ class Restriction(_Window):
     licence_delay: FDuration = Field(0.0, description="flow of the first months held back, "
                                      "then released")
     exempt_sectors: list[str] = Field(default_factory=list)
+    licensed_sectors: list[str] = Field(default_factory=list, description="network: only "
+                                        "these end uses need a licence (default: all but "
+                                        "exempt_sectors)")
+    approval_rate: FShare | None = Field(None, description="network: share of the "
+                                         "restricted flow licensed after the delay "
+                                         "(alternative to severity: 1 - severity)")
+    min_content: FShare = Field(0.0, description="network, with contains: a material is "
+                                "caught when its mass fraction of the elements exceeds this")
     upstream: bool = Field(True, description="also cut domestic magnet making in proportion "
                            "to its restricted imported inputs")
 
@@ -144,6 +163,10 @@ class Restriction(_Window):
     def _what(self) -> Restriction:
         if not self.materials and not self.contains:
             raise ValueError("name the materials, or the elements they contain (contains:)")
+        if self.approval_rate is not None and "severity" in self.model_fields_set:
+            raise ValueError("give severity or approval_rate, not both")
+        if set(self.exempt_sectors) & set(self.licensed_sectors):
+            raise ValueError("a sector cannot be both exempt and licensed")
         return self
 
 
@@ -160,6 +183,8 @@ class StockpileSpec(Sourced):
     max_draw: FMassRate | None = Field(None, description="t/yr; default unlimited")
     refill_rate: FMassRate | None = Field(None, description="t/yr; default unlimited")
     strategic: bool = True
+    release_below: FShare = Field(1.0, description="network: released when the users' "
+                                  "supply falls below this share of their requirement")
 
     @model_validator(mode="after")
     def _size(self) -> StockpileSpec:
@@ -176,6 +201,11 @@ class Inventories(Sourced):
                                           "override")
     refill_share: FShare = Field(0.25, description="share of the target refilled per month "
                                  "at most")
+    materials: dict[str, FDuration] = Field(default_factory=dict, description="network: "
+                                            "pipeline stocks of plants' input materials, in "
+                                            "months of their use (default 0)")
+    producer_months: FDuration = Field(0.0, description="network: producers' stocks of "
+                                       "their output, in months of output")
 
 
 class OutageSpec(_Window):
@@ -183,6 +213,8 @@ class OutageSpec(_Window):
 
     facility: str | None = None
     region: str | None = None
+    processes: list[str] = Field(default_factory=list, description="network, with region: "
+                                 "process ids or stage names (default all)")
     capacity_lost: FShare = 1.0
 
     @model_validator(mode="after")
@@ -194,6 +226,8 @@ class OutageSpec(_Window):
 
 class DemandShock(_Window):
     sectors: list[str] = Field(default_factory=list, description="default all")
+    regions: list[str] = Field(default_factory=list, description="network: regions or "
+                               "groups (default all)")
     multiplier: FMultiplier
 
 
@@ -202,10 +236,33 @@ class CommissioningDelay(Sourced):
     delay: FDuration
 
 
+class Observed(Sourced):
+    """Network: a recorded monthly trade series to compare the model with (a back-test)."""
+
+    origin: str
+    destination: str = Field("world", description="a region, or world (every other region)")
+    materials: list[str] = Field(description="materials or stage names summed")
+    values: dict[str, FMass] = Field(description="{'YYYY-MM': t in that month}")
+
+    @model_validator(mode="after")
+    def _months(self) -> Observed:
+        for k in self.values:
+            _to_month(k)
+        return self
+
+
 class StressSection(StrictModel):
     """The ``stress:`` section of a scenario file."""
 
     horizon: Horizon
+    model: Literal["focus", "network"] = Field("focus", description="focus: one magnet "
+                                               "material for the focus region; network: "
+                                               "the whole reconciled world")
+    resourcing_months: FDuration = Field(0.25, description="network: time for a buyer to "
+                                         "move an unfilled order to another origin (the "
+                                         "movable share grows by 1/months each month)")
+    demand_response: FShare = Field(0.0, description="network: share of a sector's unmet "
+                                    "demand that is deferred (served later) instead of lost")
     base_year: int | None = Field(None, description="year of the static balance that sets "
                                   "monthly demand, trade and capacity (default: horizon "
                                   "start year); later years follow the static schedule")
@@ -227,6 +284,8 @@ class StressSection(StrictModel):
     outages: dict[str, OutageSpec] = Field(default_factory=dict)
     demand_shocks: dict[str, DemandShock] = Field(default_factory=dict)
     commissioning_delays: dict[str, CommissioningDelay] = Field(default_factory=dict)
+    observed: dict[str, Observed] = Field(default_factory=dict, description="network: "
+                                          "recorded monthly trade to back-test against")
     assumptions: dict[str, str] = Field(default_factory=dict, description="free-text "
                                         "assumptions printed beside the results")
 
@@ -234,6 +293,12 @@ class StressSection(StrictModel):
 def check(scenario: Any) -> None:
     """Cross-references of the stress section (regions, sectors, materials, facilities,
     elements, sources, provenance), each reported with its file and line."""
+    st = scenario.spec.stress
+    if st is not None and st.model == "network":
+        from rareflow.model.network import check_network_section
+
+        check_network_section(scenario)
+        return
     from rareflow.engines.simulate.from_scenario import check_section
 
     check_section(scenario)

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 REGULARISE = 1e-3   # proximal weight ||w_new - w||^2 of a step (vanishes at convergence)
+POLISH_REGULARISE = 1e-9   # HiGHS's step: just enough to keep the QP strictly convex
 PENALTY = 1e4       # weight of a linearised balance against a figure
 RANK_RTOL = 1e-8    # singular values below this share of the largest are zero
 
@@ -92,7 +93,10 @@ class ReconcileProblem:
     variables : names [N]; start : [N] starting point; lower, upper : [N] bounds;
     balances : :class:`Rows` (K) that must equal 0; balance_names : [K];
     figures : :class:`Rows` (F) whose values are reported; figure_ids : [F];
-    reported : [F]; sigma : [F] standard deviations (> 0).
+    reported : [F]; sigma : [F] standard deviations (> 0); tiebreak : [N] or None, a
+    cost per unit of each variable, so small that it only chooses among states that
+    reconcile the figures equally well (e.g. the least trade: flows no figure pins would
+    otherwise take any value the solver's vertex gives). It enters HiGHS's step, not chi2.
     """
 
     variables: tuple[str, ...]
@@ -105,6 +109,7 @@ class ReconcileProblem:
     figure_ids: tuple[str, ...]
     reported: np.ndarray
     sigma: np.ndarray
+    tiebreak: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -183,13 +188,16 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int) -> Reconcile
         if not ok:
             ok = it > 1        # keep the last step that solved
             break
-        if params.size:
-            lo_f, hi_f = lo.copy(), hi.copy()
-            lo_f[params] = hi_f[params] = w_new[params]
-            w_fix, message, ok = _qp_step_highs(p, s, w_new, lo_f, hi_f, w_inv, g_scale)
-            if not ok:
-                break
-            w_new = w_fix
+        # then HiGHS, to the precision OSQP's first-order steps do not reach, on the
+        # problem made linear by holding the parameters (a linear problem: as it is)
+        lo_f, hi_f = lo.copy(), hi.copy()
+        lo_f[params] = hi_f[params] = w_new[params]
+        w_fix, message_h, ok_h = _qp_step_highs(p, s, w_new, lo_f, hi_f, w_inv, g_scale)
+        if ok_h:
+            w_new, message = w_fix, message_h
+        elif params.size:
+            ok = False
+            break
         step = float(np.max(np.abs(w_new - w))) if w.size else 0.0
         last, w = fun(w), w_new
         now = fun(w)
@@ -247,6 +255,8 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int) -> Reconcile
         # for a linear problem); kept only when it stays within the bounds and lowers chi2
         t = -cov_t @ (mw.T @ ((p.figures.value(z) - p.reported) * w_inv))
         z_new = z + basis @ t
+        # (it moves only along directions the figures see, so it keeps the tie-break's
+        # choice among equally good states)
         if (np.all(z_new >= p.lower - 1e-12 * s) and np.all(z_new <= p.upper + 1e-12 * s)
                 and fun(np.clip(z_new, p.lower, p.upper) / s) <= fun(z / s)):
             z = np.clip(z_new, p.lower, p.upper)
@@ -311,18 +321,21 @@ def _linearised(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, w_inv: np.nda
     return jh, r0, jg, rhs
 
 
-def _objective(jh: np.ndarray, r0: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _objective(jh: np.ndarray, r0: np.ndarray, w: np.ndarray,
+               reg: float | np.ndarray = REGULARISE) -> tuple[np.ndarray, np.ndarray]:
     """``(Q, c)`` of ``1/2 w_new' Q w_new + c' w_new`` = ||jh (w_new - w) + r0||^2 plus the
-    proximal term REGULARISE ||w_new - w||^2 (up to a constant)."""
+    proximal term ``sum reg (w_new - w)^2`` (up to a constant; ``reg`` per variable or
+    one for all)."""
     qd = 2.0 * (jh.T @ jh)
-    q = qd + 2.0 * REGULARISE * np.eye(w.size)
+    q = qd + 2.0 * np.diag(np.broadcast_to(np.asarray(reg, float), (w.size,)))
     c = 2.0 * (jh.T @ r0) - q @ w
     return q, c
 
 
 def _qp_step_lsq(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, lo: np.ndarray,
                  hi: np.ndarray, w_inv: np.ndarray, g_scale: np.ndarray,
-                 free: np.ndarray | None = None) -> tuple[np.ndarray, str, bool]:
+                 free: np.ndarray | None = None, reg: float | np.ndarray = REGULARISE
+                 ) -> tuple[np.ndarray, str, bool]:
     """One sequential-QP step in scaled variables ``w`` (z = s * w): minimise
     ||W (h(z) + J_h dz - r)||^2 subject to g(z) + J_g dz = 0 and the bounds, solved as a
     bounded linear least-squares problem (SciPy's ``lsq_linear``, bounded-variable least
@@ -332,10 +345,13 @@ def _qp_step_lsq(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, lo: np.ndarr
 
     jh, r0, jg, g_rhs = _linearised(p, s, w, w_inv, g_scale)
     n = w.size
-    a = np.vstack([jh, np.sqrt(REGULARISE) * np.eye(n), PENALTY * jg])
-    b = np.concatenate([jh @ w - r0, np.sqrt(REGULARISE) * w, PENALTY * g_rhs])
+    rr = np.sqrt(np.broadcast_to(np.asarray(reg, float), (n,)))
+    a = np.vstack([jh, np.diag(rr), PENALTY * jg])
+    b = np.concatenate([jh @ w - r0, rr * w, PENALTY * g_rhs])
     if free is None:
         free = np.ones(n, bool)
+    free = free & (hi > lo)          # a variable whose bounds meet is held there
+    w = np.where(hi > lo, w, lo)
     # held variables stay where they are: move them to the right-hand side
     b = b - a[:, ~free] @ w[~free]
     a = a[:, free]
@@ -361,7 +377,15 @@ def _qp_step_highs(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, lo: np.nda
 
     jh, r0, jg, rhs = _linearised(p, s, w, w_inv, g_scale)
     n = w.size
-    q, c = _objective(jh, r0, w)
+    # HiGHS solves a convex QP to its optimum, so no proximal term is needed to converge:
+    # with one, a flow that starts at zero could not grow in one step
+    # in tonnes, not scaled units: a variable scaled small (it starts at 0) is not held
+    # near its start by the term (its scale over a typical variable's, squared)
+    typical = float(np.median(s))
+    reg = POLISH_REGULARISE * (s / typical) ** 2
+    q, c = _objective(jh, r0, w, reg)
+    if p.tiebreak is not None:
+        c = c + p.tiebreak * s
     lower_tri = sparse.tril(sparse.csc_matrix(q), format="csc")
     a = sparse.csc_matrix(jg)
     lp = highspy.HighsLp()
@@ -389,12 +413,14 @@ def _qp_step_highs(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, lo: np.nda
     with _quiet_stdout():
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("qp_iteration_limit", 20 * (n + int(jg.shape[0])) + 1000)
+    h.setOptionValue("qp_iteration_limit", 200 * (n + int(jg.shape[0])) + 10000)
     h.passModel(model)
     h.run()
     status = h.getModelStatus()
     w_new = np.asarray(h.getSolution().col_value, float)
     ok_shape = w_new.size == n and bool(np.all(np.isfinite(w_new)))
+    if os.environ.get("RAREFLOW_DEBUG_HIGHS"):
+        print("HiGHS status:", h.modelStatusToString(status), file=sys.stderr)
     if status == highspy.HighsModelStatus.kOptimal and ok_shape:
         return np.clip(w_new, lo, hi), "optimal (HiGHS QP)", True
     if (status == highspy.HighsModelStatus.kSolveError and ok_shape
@@ -402,7 +428,9 @@ def _qp_step_highs(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, lo: np.nda
         # HiGHS reports its optimum as an error when a few rows are off by more than its
         # tolerance (~1e-6 of their scale); the Newton projection afterwards removes that
         return np.clip(w_new, lo, hi), "optimal (HiGHS QP, rows to 1e-5)", True
-    return _qp_step_lsq(p, s, w, lo, hi, w_inv, g_scale)
+    # the same problem by bounded least squares (with the same small proximal term: a
+    # large one would hold the answer near where this step started)
+    return _qp_step_lsq(p, s, w, lo, hi, w_inv, g_scale, reg=np.maximum(reg, 1e-12))
 
 
 class _quiet_stdout:

@@ -270,11 +270,13 @@ def build_stress_model(
     demand = (fdv[:, yi].T / 12.0)[:, None, :, None]  # [T, 1, K, 1] t/month
 
     # ---- origins, sourcing, capacity -------------------------------------------------------
-    imp = ds.imports.sel(region=focus, material=mat).values  # [origin, year]
+    # the material and its grades, as for demand
+    family = chain.grade_family(mat)
+    imp = ds.imports.sel(region=focus, material=family).sum("material").values  # [origin, year]
     origin_codes = [str(o) for o in ds.origin.values]
-    prod = ds.production.sel(material=mat).values  # [region, year]
+    prod = ds.production.sel(material=family).sum("material").values  # [region, year]
     region_codes = [str(r) for r in ds.region.values]
-    cons = ds.consumption.sel(region=focus, material=mat).values  # [year]
+    cons = ds.consumption.sel(region=focus, material=family).sum("material").values  # [year]
     foreign = [o for i, o in enumerate(origin_codes)
                if o != focus and imp[i].max() > 0]
     origins = [focus, *foreign]
