@@ -419,8 +419,6 @@ def _qp_step_highs(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, lo: np.nda
     status = h.getModelStatus()
     w_new = np.asarray(h.getSolution().col_value, float)
     ok_shape = w_new.size == n and bool(np.all(np.isfinite(w_new)))
-    if os.environ.get("RAREFLOW_DEBUG_HIGHS"):
-        print("HiGHS status:", h.modelStatusToString(status), file=sys.stderr)
     if status == highspy.HighsModelStatus.kOptimal and ok_shape:
         return np.clip(w_new, lo, hi), "optimal (HiGHS QP)", True
     if (status == highspy.HighsModelStatus.kSolveError and ok_shape
