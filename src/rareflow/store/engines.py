@@ -40,10 +40,9 @@ def _static(scenario: Any, options: dict[str, Any]) -> Output:
 
 def _stress(scenario: Any, options: dict[str, Any], seed: int) -> Output:
     import numpy as np
-    import pandas as pd
 
     from rareflow.analysis.stress import run_stress
-    from rareflow.engines.simulate.summary import percentiles, shortfall_share_total, summarise
+    from rareflow.engines.simulate.summary import percentiles, summarise
 
     central = bool(options.get("central", False))
     samples = 1 if central else int(options.get("samples", 200))
@@ -52,24 +51,15 @@ def _stress(scenario: Any, options: dict[str, Any], seed: int) -> Output:
     # depend on how many threads a worker has
     sc, cs, res, dem = run_stress(scenario, samples, seed, method=method, workers=1,
                                   central=central)
-    share = shortfall_share_total(res, dem)
+    from rareflow.results.stress_results import StressResults
+
+    # the tables of the results interface (one place builds them)
+    api = StressResults(scenario=sc, compiled=cs, result=res, demand=dem, seed=seed,
+                        method=method, central=central)
     S = res.n_samples
-    sectors = list(res.labels["sectors"])
-    rows = {
-        "sample": np.repeat(np.arange(S), len(sectors)),
-        "region": cs.focus,
-        "sector": np.tile(np.array(sectors), S),
-        "time_to_survive_months": res.time_to_survive[:, 0].ravel(),
-        "time_to_recover_months": res.time_to_recover[:, 0].ravel(),
-        "recovered": res.recovered[:, 0].ravel(),
-        "cumulative_shortfall_t": res.cumulative_shortfall[:, 0].ravel(),
-        "shortfall_share": share[:, 0].ravel(),
-        "peak_shortfall_share": res.peak_shortfall_share[:, 0].ravel(),
-        "stockpile_needed_t": res.stockpile_needed[:, 0].sum(axis=-1).ravel(),
-    }
-    tables = {"stress_samples": pd.DataFrame(rows)}
+    tables = {"stress_samples": api.table("samples")}
     if cs.parameters:
-        tables["stress_parameters"] = pd.DataFrame({"sample": np.arange(S), **cs.parameters})
+        tables["stress_parameters"] = api.table("parameters")
     units = "months; t of " + cs.material + "; shares 0-1"
     meta = {name: {"units": units} for name in tables}
     # every sector together: cumulative shortfall over cumulative demand, per sample
