@@ -49,10 +49,9 @@ def stress(
     """Monthly supply stress test over sampled disruptions: time to survive, time to recover,
     shortfall by sector; writes Parquet and stress_summary.json."""
     import numpy as np
-    import pandas as pd
 
     from rareflow.cli.common import console
-    from rareflow.engines.simulate.summary import shortfall_share_total, summarise
+    from rareflow.engines.simulate.summary import summarise
     from rareflow.results.io import (
         atomic_write_json,
         atomic_write_parquet,
@@ -77,37 +76,21 @@ def stress(
     out = out or Path("rareflow-out") / f"stress-{sc.name}"
     with output_folder(out) as d:  # the whole folder, or nothing, is replaced
         summary = summarise(res, dem)
-        share = shortfall_share_total(res, dem)
+        from rareflow.results.stress_results import StressResults
+
+        # the tables of the results interface (``rareflow.stress``): one place builds them
+        api = StressResults(scenario=sc, compiled=cs, result=res, demand=dem, seed=seed,
+                            method=method, central=central, monthly=monthly)
         S = res.n_samples
         sectors = res.labels["sectors"]
-        rows = {
-            "sample": np.repeat(np.arange(S), len(sectors)),
-            "region": cs.focus,
-            "sector": np.tile(np.array(sectors), S),
-            "time_to_survive_months": res.time_to_survive[:, 0].ravel(),
-            "time_to_recover_months": res.time_to_recover[:, 0].ravel(),
-            "recovered": res.recovered[:, 0].ravel(),
-            "cumulative_shortfall_t": res.cumulative_shortfall[:, 0].ravel(),
-            "shortfall_share": share[:, 0].ravel(),
-            "peak_shortfall_share": res.peak_shortfall_share[:, 0].ravel(),
-            "stockpile_needed_t": res.stockpile_needed[:, 0].sum(axis=-1).ravel(),
-        }
         meta = {"scenario": sc.name, "seed": str(seed), "samples": str(S), "method": method,
                 "units": "months; t of " + cs.material + "; shares 0-1",
                 "disruption_start": cs.month_label(int(np.min(res.disruption_start)))}
-        atomic_write_parquet(d / "stress_samples.parquet", pd.DataFrame(rows), meta)
+        atomic_write_parquet(d / "stress_samples.parquet", api.table("samples"), meta)
         if cs.parameters:
-            atomic_write_parquet(d / "stress_parameters.parquet",
-                                 pd.DataFrame({"sample": np.arange(S), **cs.parameters}), meta)
+            atomic_write_parquet(d / "stress_parameters.parquet", api.table("parameters"), meta)
         if monthly and res.shortfall_share is not None:
-            T = res.months
-            mrows = {
-                "sample": np.repeat(np.arange(S), T * len(sectors)),
-                "month": np.tile(np.repeat([cs.month_label(t) for t in range(T)], len(sectors)), S),
-                "sector": np.tile(np.array(sectors), S * T),
-                "shortfall_share": res.shortfall_share[:, :, 0, :].ravel(),
-            }
-            atomic_write_parquet(d / "stress_monthly.parquet", pd.DataFrame(mrows), meta)
+            atomic_write_parquet(d / "stress_monthly.parquet", api.table("monthly"), meta)
         definitions = {
             "time_to_survive_months": "months from the disruption start to the first month "
             "with more than `tolerance` of the sector's demand unmet (months left in the horizon "
