@@ -35,11 +35,10 @@ def plan(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the output folder."),
 ) -> None:
     """Least-cost capacity-expansion plan to reach the scenario's coverage target."""
-    import pandas as pd
 
     import rareflow
     from rareflow.cli.common import console
-    from rareflow.engines.optimize.from_scenario import run_plan, summarise
+    from rareflow.engines.optimize.from_scenario import run_plan
     from rareflow.results.io import (
         atomic_write_json,
         atomic_write_parquet,
@@ -54,29 +53,16 @@ def plan(
     runs = run_plan(sc, chosen)
     out = out or Path("rareflow-out") / f"plan-{sc.name}"
 
-    rows = []
+    from rareflow.results.plan_results import PlanResults
+
+    # the table and the variants' summaries of the results interface (``rareflow.plan``)
+    api = PlanResults(scenario=sc, runs=runs)
     summary = {"scenario": sc.name, "units": {
         "build_t_per_yr": "t/yr of process activity (its activity basis)",
         "costs": "USD, discounted to the first plan year, expected over disruption scenarios",
         "marginal_cost_usd_per_t": "USD per t of secure supply, in that year's money"},
-        "variants": {}}
-    for v, entry in runs.items():
-        s = summarise(entry)
-        summary["variants"][v] = s
-        for b in s.get("builds", []):
-            rows.append({"variant": v, "kind": "build", "region": b["region"],
-                         "process": b["process"], "option": b["option"], "name": b["name"],
-                         "material": None, "year": b["year"], "value": b["build_t_per_yr"],
-                         "secure_t": None, "marginal_cost_usd_per_t": None})
-        for c in s.get("coverage", []):
-            rows.append({"variant": v, "kind": "coverage", "region": s["region"],
-                         "process": None, "option": None, "name": None,
-                         "material": c["material"], "year": c["year"], "value": c["required_t"],
-                         "secure_t": c["secure_supply_min_over_scenarios_t"],
-                         "marginal_cost_usd_per_t": c["marginal_cost_usd_per_t"]})
-    df = pd.DataFrame(rows, columns=["variant", "kind", "region", "process", "option", "name",
-                                     "material", "year", "value", "secure_t",
-                                     "marginal_cost_usd_per_t"])
+        "variants": dict(api.variants)}
+    df = api.table("plan")
     with output_folder(out) as d:  # the whole folder, or nothing, is replaced
         atomic_write_parquet(d / "plan.parquet", df, {
             "scenario": sc.name,

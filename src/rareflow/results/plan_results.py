@@ -49,6 +49,11 @@ class PlanResults(ResultsBase):
         return {v: summarise(entry) for v, entry in self.runs.items()}
 
     @property
+    def variants(self) -> dict[str, dict[str, Any]]:
+        """Each variant's summary (status, costs, builds, coverage, marginal costs)."""
+        return self._variants
+
+    @property
     def error(self) -> Any:
         """The first variant's InfeasibleError, or None when it solved."""
         first = next(iter(self.runs))
