@@ -501,7 +501,7 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any, *,
     families: list[tuple[list[str], list[int], float]] = []
     for (r, k0), recs in given.items():
         # a base process's figure counts the activity of it and its grade variants
-        family = [k0, *(chain.p(v) for v in chain.grade_variants.get(chain.processes[k0], {}).values())]
+        family = [chain.p(pid) for pid in _family(chain, chain.processes[k0])]
         idx = [x[(r, k)] for k in family if (r, k) in x]
         if not idx:
             continue

@@ -180,7 +180,8 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _fsync_dir(d: Path) -> None:
+def fsync_dir(d: Path) -> None:
+    """Flush a folder's entries (a rename into it) to disk; a no-op where not supported."""
     try:
         fd = os.open(d, os.O_RDONLY)
     except OSError:
@@ -254,21 +255,21 @@ def output_folder(out: str | Path | None, option: str = "--out") -> Iterator[Pat
         _ACTIVE.append(tmp)
         try:
             yield tmp
-            _fsync_dir(tmp)
+            fsync_dir(tmp)
             if target.exists():
                 if _exchange(tmp, target):
-                    _fsync_dir(target.parent)
+                    fsync_dir(target.parent)
                     shutil.rmtree(tmp, ignore_errors=True)  # now the old folder
                 else:
                     backup = target.parent / (f".{target.name}.old-{os.getpid()}-"
                                               f"{secrets.token_hex(4)}")
                     os.rename(target, backup)
                     os.rename(tmp, target)  # a kill just before this: next run restores backup
-                    _fsync_dir(target.parent)
+                    fsync_dir(target.parent)
                     shutil.rmtree(backup, ignore_errors=True)
             else:
                 os.rename(tmp, target)
-                _fsync_dir(target.parent)
+                fsync_dir(target.parent)
         finally:
             _ACTIVE.remove(tmp)
             if tmp.exists() and tmp != target:

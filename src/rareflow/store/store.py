@@ -92,19 +92,6 @@ def result_hash(tables: dict[str, Any], summary: dict[str, Any]) -> str:
     return sha256_text(canonical_json(parts))
 
 
-def _fsync_path(p: Path, directory: bool = False) -> None:
-    try:
-        fd = os.open(p, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 @dataclass(frozen=True)
 class Store:
     """A run store folder (created on first write). See the module docstring for the layout.
@@ -146,7 +133,7 @@ class Store:
         Tables go first, then ``summary.json``, then ``manifest.json`` (status finished),
         each fsynced, into a private folder under ``tmp/`` that one ``os.rename`` makes the
         run's folder."""
-        from rareflow.results.io import atomic_write_json, atomic_write_parquet
+        from rareflow.results.io import atomic_write_json, atomic_write_parquet, fsync_dir
 
         run_id = manifest["run_id"]
         final = self.run_dir(run_id)
@@ -160,7 +147,7 @@ class Store:
                 atomic_write_parquet(tmp / f"{name}.parquet", df, meta)
             atomic_write_json(tmp / SUMMARY, summary)
             atomic_write_json(tmp / MANIFEST, {**manifest, "status": "finished"})  # last
-            _fsync_path(tmp, directory=True)
+            fsync_dir(tmp)
             final.parent.mkdir(parents=True, exist_ok=True)
             if final.exists() and not (final / MANIFEST).is_file():
                 # not from our writer (its folders appear whole): damage; replace it
@@ -171,7 +158,7 @@ class Store:
                 if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
                     return False  # another writer of the same run won the race
                 raise
-            _fsync_path(final.parent, directory=True)
+            fsync_dir(final.parent)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
