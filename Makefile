@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= rareflow-out
+TEST_VENV ?= .venv-test
 
-.PHONY: demo test test-installed typecheck install install-dev lint bench bench-plan-full clean
+.PHONY: demo test test-dev test-installed typecheck install install-dev lint bench bench-plan-full clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,14 +26,18 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/rareflow demo --out $(OUT)
 
-## Set up and run the whole test suite
-test: install-dev
+## Set up and run the whole test suite as users get it: build the wheel of this checkout,
+## install it (not editable, with the dev extras) into .venv-test, and run the suite from an
+## empty folder outside the checkout, so no test can lean on the working directory or src/
+test: | $(BIN)/python
+	PYTHON=$(PYTHON) TEST_VENV=$(TEST_VENV) bash tools/test-installed.sh
+
+## The same suite against the editable install in .venv (quicker while editing; no wheel)
+test-dev: install-dev
 	$(BIN)/python -m pytest -n 2 -q tests
 
-## What users install: build the wheel, install it (not editable, with the dev extras) into
-## a fresh venv, and run the whole suite from an empty folder outside the checkout
-test-installed: | $(BIN)/python
-	PYTHON=$(PYTHON) bash tools/test-installed.sh
+## The old name of `make test` (which now always tests the installed wheel)
+test-installed: test
 
 ## Static types: mypy over src/ (strict on the modules listed in pyproject.toml)
 typecheck: install-dev
@@ -54,4 +59,4 @@ bench-plan-full: install-dev
 	$(BIN)/python benchmarks/bench_optimize.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(TEST_VENV) $(OUT) .pytest_cache .hypothesis

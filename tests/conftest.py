@@ -5,7 +5,7 @@ the code under test) that opens a path relative to the cwd fails here as it woul
 user. Repository files are found relative to the test files (:data:`REPO`), bundled data
 through the package (:mod:`rareflow.resources`).
 
-With ``RAREFLOW_TEST_INSTALLED=1`` (``make test-installed``, CI) the suite must be testing
+With ``RAREFLOW_TEST_INSTALLED=1`` (``make test``, CI) the suite must be testing
 an installed rareflow, not the checkout's ``src/``: checked once at start.
 """
 
@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+from browser import chromium  # noqa: F401  (the session fixture of the browser tests)
 
 REPO = Path(__file__).resolve().parents[1]
 

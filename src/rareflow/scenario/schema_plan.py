@@ -58,6 +58,11 @@ class PlanCandidate(Sourced):
     earliest_year: int
     max_build_rate: MassRate | None = Field(None, description="t/yr of capacity per year")
     max_capacity: MassRate | None = None
+    min_build: MassRate | None = Field(
+        None, description="smallest build in a year: 0 or at least this (a plant's minimum "
+        "economic size); makes the plan mixed-integer; needs max_build_rate or max_capacity")
+    build_step: MassRate | None = Field(
+        None, description="builds come in whole multiples of this size (standard lines)")
 
     @model_validator(mode="after")
     def _capex_given_once(self) -> PlanCandidate:

@@ -104,6 +104,8 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
     earliest = np.full_like(capex, np.nan)
     rate = np.full_like(capex, np.inf)
     maxcap = np.full_like(capex, np.inf)
+    minb = np.zeros_like(capex)
+    step = np.zeros_like(capex)
     varopex = np.zeros((R, len(P)))
     names, prov, per_t = {}, {}, {}
     for o, (k, c) in enumerate(cands.items()):
@@ -134,6 +136,10 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
             rate[r, p, o] = c.max_build_rate * factor
         if c.max_capacity is not None:
             maxcap[r, p, o] = c.max_capacity * factor
+        if c.min_build is not None:
+            minb[r, p, o] = c.min_build * factor
+        if c.build_step is not None:
+            step[r, p, o] = c.build_step * factor
         if c.variable_opex is not None:
             varopex[r, p] = max(varopex[r, p], c.variable_opex * 1000.0)
         names[k], prov[k], per_t[k] = c.name, c.provenance, per
@@ -279,6 +285,8 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
         earliest_year=da(earliest, co_rpo),
         max_build_rate=da(rate, co_rpo),
         max_capacity=da(maxcap, co_rpo),
+        min_build=da(minb, co_rpo),
+        build_step=da(step, co_rpo),
         var_opex=da(varopex, {REGION: regions, PROCESS: P}),
         import_price=da(price, {ORIGIN: origins, MATERIAL: M, YEAR: years}),
         import_availability=da(avail, {SCENARIO: scen, ORIGIN: origins, MATERIAL: M,
@@ -394,6 +402,8 @@ def summarise(entry: dict[str, Any]) -> dict[str, Any]:
     head["coverage"] = cov
     head["unmet_expected_t"] = float((r.unmet * inp.probability).sum()) if inp.probability \
         is not None else float(r.unmet.sum())
+    if r.mip is not None:
+        head["mip"] = dict(r.mip)
     head["binding"] = r.binding.to_dict(orient="records")
     head["timings_s"] = r.timings
     return head

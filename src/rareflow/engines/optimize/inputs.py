@@ -50,6 +50,12 @@ class PlanInputs:
     max_build_rate : [region, process, option], t/yr of capacity added per year  [inf]
         or [region, process, option, year] for a phase-by-phase ramp schedule.
     max_capacity : [region, process, option], t/yr in total  [inf]
+    min_build : [region, process, option], t/yr  [0] -- a build is 0 or at least this
+        (a plant's minimum economic size): a binary per option and year, so the problem
+        becomes a mixed-integer one. Needs a finite max_build_rate or max_capacity (the
+        big-M of ``build <= M * on``).
+    build_step : [region, process, option], t/yr  [0] -- builds come in whole multiples of
+        this size (lines of a standard size): an integer count per option and year
     var_opex : [region, process], USD per t of activity  [0]
     import_price : [origin, material, year], USD/t; NaN = not offered  [no imports]
     import_availability : [scenario, origin, material, year] or [origin, material, year], t/yr
@@ -85,6 +91,8 @@ class PlanInputs:
     earliest_year: xr.DataArray | None = None
     max_build_rate: xr.DataArray | None = None
     max_capacity: xr.DataArray | None = None
+    min_build: xr.DataArray | None = None
+    build_step: xr.DataArray | None = None
     var_opex: xr.DataArray | None = None
     import_price: xr.DataArray | None = None
     import_availability: xr.DataArray | None = None
@@ -268,6 +276,10 @@ def prepare(inp: PlanInputs) -> PlanInputs:
     else:
         rate = opt_field("max_build_rate", np.inf, (REGION, PROCESS, OPTION))
 
+    min_build = opt_field("min_build", 0.0, (REGION, PROCESS, OPTION))
+    build_step = opt_field("build_step", 0.0, (REGION, PROCESS, OPTION))
+    _check_lumps(inp, offered, min_build, build_step, rate, max_cap, problems)
+
     # cost data present wherever an option is offered: name facility and field
     for name, a in (("capex", capex), ("fixed_opex", fixed_opex), ("lifetime", lifetime)):
         if name == "capex":
@@ -384,7 +396,8 @@ def prepare(inp: PlanInputs) -> PlanInputs:
     return PlanInputs(
         demand=demand, input_coef=incoef, output_coef=outcoef, existing_capacity=existing,
         capex=capex, fixed_opex=fixed_opex, lifetime=lifetime, earliest_year=earliest,
-        max_build_rate=rate, max_capacity=max_cap, var_opex=var_opex, import_price=price,
+        max_build_rate=rate, max_capacity=max_cap, min_build=min_build.fillna(0.0),
+        build_step=build_step.fillna(0.0), var_opex=var_opex, import_price=price,
         import_availability=avail, probability=prob, allied=allied,
         region_origin=region_origin, trade_cost=trade_cost, sale_price=sale_price,
         sale_limit=sale_limit, disposal_cost=disposal, feed_availability=feed,
@@ -392,6 +405,33 @@ def prepare(inp: PlanInputs) -> PlanInputs:
         discount_rate=float(inp.discount_rate), base_year=base_year,
         tradeable=tradeable, option_label=inp.option_label,
     )
+
+
+def _check_lumps(inp: PlanInputs, offered: xr.DataArray, min_build: xr.DataArray,
+                 step: xr.DataArray, rate: xr.DataArray, max_cap: xr.DataArray,
+                 problems: list[Problem]) -> None:
+    """Lumpy builds: sizes not negative; a minimum size needs a finite bound for its big-M
+    and must fit under it."""
+    for name, a in (("min_build", min_build), ("build_step", step)):
+        for r, p, o in _all_true(offered & ((a < 0) | ~np.isfinite(a)))[:5]:
+            _err(problems, f"build option '{_label(inp, r, p, o)}' (region {r}, process {p}): "
+                 f"{name} must be finite and >= 0", f"{name}.{_label(inp, r, p, o)}")
+    big = big_m(rate, max_cap)
+    for r, p, o in _all_true(offered & (min_build > 0) & ~np.isfinite(big))[:5]:
+        _err(problems, f"build option '{_label(inp, r, p, o)}' (region {r}, process {p}) has a "
+             "min_build but neither max_build_rate nor max_capacity: give one (the largest "
+             "build in a year)", f"min_build.{_label(inp, r, p, o)}")
+    for r, p, o in _all_true(offered & (min_build > 0) & np.isfinite(big) & (min_build > big))[:5]:
+        _err(problems, f"build option '{_label(inp, r, p, o)}' (region {r}, process {p}): "
+             "min_build exceeds the largest build allowed (max_build_rate / max_capacity)",
+             f"min_build.{_label(inp, r, p, o)}")
+
+
+def big_m(rate: xr.DataArray, max_cap: xr.DataArray) -> xr.DataArray:
+    """[region, process, option] the largest build in any one year: the smaller of the
+    build-rate limit (its largest year, if it has years) and the total capacity limit."""
+    r = rate.max(YEAR) if YEAR in rate.dims else rate
+    return np.minimum(r, max_cap)
 
 
 def _all_true(mask: xr.DataArray) -> list[tuple[Any, ...]]:

@@ -14,6 +14,8 @@ Notation (all sums over the named index only)::
     F[s,r,m,y]   local feed (scrap) taken                                t/yr
     U[s,r,m,y]   unmet demand                                            t/yr
     Z[s,r,m,y]   coverage shortfall (relaxed model only)                 t/yr
+    Y[r,p,o,y]   build made (binary; options with a minimum size)        0/1   (shared)
+    N[r,p,o,y]   standard units built (integer; options with a step)     count (shared)
 
 Build decisions (B, K) are first-stage and shared by all disruption scenarios; the
 operation (X, E, I, Q, S, D, F, U) is second-stage, one copy per scenario.
@@ -44,6 +46,9 @@ FAMILIES = (
     "no_reexport",
     "sale_limit",
     "coverage",
+    "min_build",
+    "build_on",
+    "build_step",
 )
 
 
@@ -93,8 +98,23 @@ def _sry(p: PlanInputs, mask_rm: xr.DataArray) -> xr.DataArray:
     return (full & mask_rm & _live(p)).transpose(SCENARIO, REGION, MATERIAL, YEAR)
 
 
-def add_variables(m: linopy.Model, p: PlanInputs, *, relax_coverage: bool) -> None:
-    """Create every variable (masked where it cannot be non-zero)."""
+def lumpy_masks(p: PlanInputs) -> tuple[xr.DataArray, xr.DataArray]:
+    """[region, process, option, year] where a build has a minimum size, where it comes in
+    steps (both False when the inputs have none: the problem stays an LP)."""
+    offered = p.capex.notnull() & xr.DataArray(True, coords={YEAR: p.demand[YEAR]}, dims=[YEAR])
+    order = (REGION, PROCESS, OPTION, YEAR)
+    mins = p.min_build if p.min_build is not None else xr.zeros_like(p.capex)
+    steps = p.build_step if p.build_step is not None else xr.zeros_like(p.capex)
+    return (offered & (mins > 0)).transpose(*order), (offered & (steps > 0)).transpose(*order)
+
+
+def add_variables(m: linopy.Model, p: PlanInputs, *, relax_coverage: bool,
+                  fixed_lumps: dict[str, xr.DataArray] | None = None) -> None:
+    """Create every variable (masked where it cannot be non-zero).
+
+    Options with a minimum size or a step get a binary ``build_on`` or an integer
+    ``build_units`` per year; with ``fixed_lumps`` (their values from a solved MIP) these
+    are continuous and fixed instead, so the LP that remains gives duals."""
     offered = p.capex.notnull()
     cap_coords = [p.capex[REGION].to_index(), p.capex[PROCESS].to_index(),
                   p.capex[OPTION].to_index(), p.demand[YEAR].to_index()]
@@ -102,6 +122,17 @@ def add_variables(m: linopy.Model, p: PlanInputs, *, relax_coverage: bool) -> No
     cap_mask = cap_mask.transpose(REGION, PROCESS, OPTION, YEAR)
     m.add_variables(lower=0, coords=cap_coords, name="build", mask=cap_mask)
     m.add_variables(lower=0, coords=cap_coords, name="new_capacity", mask=cap_mask)
+    on_mask, step_mask = lumpy_masks(p)
+    for name, mask in (("build_on", on_mask), ("build_units", step_mask)):
+        if not bool(mask.any()):
+            continue
+        if fixed_lumps is not None:
+            v = fixed_lumps[name].round().transpose(*mask.dims)
+            m.add_variables(lower=v, upper=v, coords=cap_coords, name=name, mask=mask)
+        elif name == "build_on":
+            m.add_variables(coords=cap_coords, name=name, mask=mask, binary=True)
+        else:
+            m.add_variables(lower=0, coords=cap_coords, name=name, mask=mask, integer=True)
 
     act_mask = _mask_act(p)
     m.add_variables(lower=0, coords=[act_mask[d].to_index() for d in act_mask.dims],
@@ -289,6 +320,31 @@ def define_coverage(m: linopy.Model, p: PlanInputs, w: Weights) -> None:
     m.add_constraints(lhs >= req.fillna(0.0), name="coverage", mask=mask)
 
 
+def define_lumps(m: linopy.Model, p: PlanInputs, w: Weights) -> None:
+    """Lumpy builds (only where the inputs ask for them)::
+
+        B[r,p,o,y] − min[r,p,o]·Y[r,p,o,y] ≥ 0     (min_build: a build is 0 or ≥ min)
+        B[r,p,o,y] − M[r,p,o]·Y[r,p,o,y]   ≤ 0     (build_on; M = largest build a year)
+        B[r,p,o,y] − step[r,p,o]·N[r,p,o,y] = 0     (build_step: whole standard units)
+    """
+    from rareflow.engines.optimize.inputs import big_m
+
+    on_mask, step_mask = lumpy_masks(p)
+    B = _v(m, "build")
+    if bool(on_mask.any()):
+        Y = _v(m, "build_on")
+        mins = p.min_build.where(on_mask.any(YEAR), 0.0)
+        big = big_m(p.max_build_rate, p.max_capacity)
+        if YEAR in p.max_build_rate.dims:  # a year's own limit where it has one
+            big = np.minimum(p.max_build_rate, p.max_capacity)
+        big = xr.where(on_mask, big, 0.0).transpose(*on_mask.dims)
+        m.add_constraints(B - mins * Y >= 0, name="min_build", mask=on_mask)
+        m.add_constraints(B - big * Y <= 0, name="build_on", mask=on_mask)
+    if bool(step_mask.any()):
+        N = _v(m, "build_units")
+        m.add_constraints(B - p.build_step * N == 0, name="build_step", mask=step_mask)
+
+
 def define_objective(m: linopy.Model, p: PlanInputs, w: Weights, *,
                      shortfall_penalty: float = 0.0) -> None:
     """min Σ_y df[y]·Σ_{r,p,o} (crf·capex + fixed_opex)·K
@@ -322,16 +378,18 @@ def _sum(terms: list[linopy.LinearExpression]) -> linopy.LinearExpression:
 
 
 def build_model(p: PlanInputs, *, relax_coverage: bool = False,
-                shortfall_penalty: float | None = None) -> linopy.Model:
+                shortfall_penalty: float | None = None,
+                fixed_lumps: dict[str, xr.DataArray] | None = None) -> linopy.Model:
     """Build the LP from *prepared* inputs (see :func:`~.inputs.prepare`).
 
     ``relax_coverage`` adds a shortfall variable Z to every coverage row, priced at
     ``shortfall_penalty`` USD/t (default: 100 × the largest cost coefficient), to find by
-    how much an infeasible target is missed.
+    how much an infeasible target is missed. ``fixed_lumps`` fixes the integer variables of
+    lumpy builds at given values (see :func:`add_variables`).
     """
     m = linopy.Model(force_dim_names=True)
     w = weights(p)
-    add_variables(m, p, relax_coverage=relax_coverage)
+    add_variables(m, p, relax_coverage=relax_coverage, fixed_lumps=fixed_lumps)
     for define in (
         define_capacity_accounting,
         define_build_rate,
@@ -343,6 +401,7 @@ def build_model(p: PlanInputs, *, relax_coverage: bool = False,
         define_no_reexport,
         define_sale_limit,
         define_coverage,
+        define_lumps,
     ):
         define(m, p, w)
     if relax_coverage and shortfall_penalty is None:

@@ -48,6 +48,11 @@ class PlanResult:
     coverage_marginal_cost_by_scenario : [scenario, region, material, year], USD/t,
         conditional on the scenario (dual / (probability × discount factor))
     binding : DataFrame, one row per constraint family: rows, binding rows, max |dual|
+    mip : None for a linear plan; for one with lumpy builds (minimum sizes, steps), the
+        branch-and-bound figures: ``objective`` (best plan found), ``dual_bound`` (no plan
+        can cost less), ``gap`` (relative, HiGHS's mip_gap), ``nodes``. Duals are then
+        those of the LP with every build decision fixed at the plan's (marginal costs given
+        that plan).
     """
 
     status: str
@@ -71,6 +76,7 @@ class PlanResult:
     coverage_marginal_cost_by_scenario: xr.DataArray
     binding: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
+    mip: dict[str, float] | None = None
 
     def build_table(self, tol: float = 1e-6) -> pd.DataFrame:
         """Non-zero builds: region, process, option, year, build_t_per_yr, capacity_t_per_yr."""
@@ -92,6 +98,46 @@ def solve_model(m: Any, solver_options: dict[str, Any] | None = None) -> tuple[s
         return m.solve(solver_name="highs", io_api="direct", progress=False, **opts)
     except Exception as exc:  # never let a solver stack trace reach a user
         raise RareflowError(f"HiGHS failed: {type(exc).__name__}: {exc}") from None
+
+
+DEFAULT_MIP_GAP = 1e-4
+
+
+def is_mip(m: Any) -> bool:
+    return any(n in m.variables for n in ("build_on", "build_units"))
+
+
+def mip_info(m: Any) -> dict[str, float]:
+    """Branch-and-bound figures of a solved MIP, read from HiGHS (linopy's solver_model)."""
+    h = getattr(m, "solver_model", None)
+    if h is None:  # pragma: no cover - io_api='direct' always keeps it
+        return {"objective": float(m.objective.value), "dual_bound": float("nan"),
+                "gap": float("nan"), "nodes": float("nan")}
+    info = h.getInfo()
+    return {"objective": float(info.objective_function_value),
+            "dual_bound": float(info.mip_dual_bound), "gap": float(info.mip_gap),
+            "nodes": float(info.mip_node_count)}
+
+
+def solve_lumpy(p: PlanInputs, solver_options: dict[str, Any] | None = None
+                ) -> tuple[Any, str, str, dict[str, float] | None]:
+    """Solve the plan; with lumpy builds, as a MIP (HiGHS branch and bound, relative gap
+    ``mip_rel_gap``, default 1e-4), then once more as an LP with every integer fixed at
+    the MIP's values, for duals. Returns (model, status, condition, mip figures or None)."""
+    m = build_model(p)
+    if not is_mip(m):
+        status, cond = solve_model(m, solver_options)
+        return m, status, cond, None
+    opts = {"mip_rel_gap": DEFAULT_MIP_GAP, **(solver_options or {})}
+    status, cond = solve_model(m, opts)
+    if status != "ok":
+        return m, status, cond, None
+    info = mip_info(m)
+    fixed = {n: m.variables[n].solution.fillna(0.0) for n in ("build_on", "build_units")
+             if n in m.variables}
+    lp = build_model(p, fixed_lumps=fixed)
+    status, cond = solve_model(lp, solver_options)
+    return lp, status, cond, info
 
 
 def _sol(m: Any, name: str) -> xr.DataArray:
@@ -299,9 +345,8 @@ def optimize_plan(
     if compress and p_full.probability.sizes[SCENARIO] > 1:
         p, mapping = compress_scenarios(p_full)
     t1 = time.perf_counter()
-    m = build_model(p)
     t2 = time.perf_counter()
-    status, cond = solve_model(m, solver_options)
+    m, status, cond, mip = solve_lumpy(p, solver_options)
     t3 = time.perf_counter()
     if status != "ok":
         if "infeasible" in str(cond).lower() or "unbounded" in str(cond).lower():
@@ -313,6 +358,8 @@ def optimize_plan(
             raise exc
         raise RareflowError(f"HiGHS stopped without an optimal plan: {status}, {cond}")
     res = extract(m, p, weights(p), str(cond))
+    if mip is not None:
+        res = replace(res, mip=mip)
     if mapping is not None:
         res = _expand_result(res, mapping, p_full, p)
     t4 = time.perf_counter()
