@@ -14,7 +14,6 @@ from rareflow import resources
 from rareflow.cli.economics import economics
 from rareflow.engines.economics.analysis import run_case
 from rareflow.engines.economics.compile import compile_case
-from rareflow.scenario.schema_economics import load_economics
 
 BUNDLED = resources.scenario_dir() / "economics"
 
@@ -27,8 +26,15 @@ def _app() -> typer.Typer:
 
 
 def _case(name, fac):
-    sec, file, line_of = load_economics(name)
-    return compile_case(sec, fac, file=file, line_of=line_of)
+    """The case of a bundled analysis, its section completed from the facilities' plant
+    figures (as `rareflow economics` does)."""
+    import rareflow
+    from rareflow.model.plants import economics_section
+
+    sc = rareflow.load_scenario(name)
+    doc = sc.document
+    return compile_case(economics_section(sc), fac,
+                        where=lambda parts: (doc.file_of(tuple(parts)), doc.line_of(tuple(parts))))
 
 
 def test_same_seed_bit_identical_results():

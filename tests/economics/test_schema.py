@@ -167,16 +167,24 @@ def test_bundled_analyses_are_fully_labelled_and_cite_known_sources():
         if reg.is_file():
             known |= set(YAML(typ="safe", pure=True).load(reg.read_text())["sources"])
     known = known or None
+    import rareflow
+    from rareflow.model.plants import economics_section
+
     for name in names:
         sec, *_ = load_economics(name)
         assert isinstance(sec, EconomicsSection)
+        assert unlabelled_figures(sec) == [], name
+        sec = economics_section(rareflow.load_scenario(name))   # with the plant figures
         assert unlabelled_figures(sec) == [], name
         if known is not None:
             assert source_ids(sec) <= known, (name, source_ids(sec) - known)
 
 
 def test_bundled_figures_match_reference():
-    v, *_ = load_economics("vulcan-10k")
+    import rareflow
+    from rareflow.model.plants import economics_section
+
+    v = economics_section(rareflow.load_scenario("vulcan-10k"))
     assert v.loans["osc_vulcan"].amount.value == 620e6
     assert v.equity["commerce_chips"].amount.value == 50e6
     assert v.equity["private"].amount.value == 550e6

@@ -34,7 +34,9 @@ def _load_section(scenario: str) -> tuple[Any, Any]:
     except ImportError:  # pragma: no cover - the scenario loader is not installed
         section, file, line_of = load_economics(scenario)
         return section, lambda parts: (file, line_of(parts))
-    section = getattr(sc, "economics", None)
+    from rareflow.model.plants import economics_section
+
+    section = economics_section(sc)   # completed from the facilities' plant figures
     doc = sc.document
     if section is None:
         raise RareflowInputError.single(

@@ -127,7 +127,9 @@ def economics(scenario: Any, *, facility: str | None = None, samples: int = 2000
     """Analyse a scenario's ``economics:`` section; see :func:`rareflow.economics`."""
     from rareflow.errors import RareflowInputError
 
-    section = getattr(scenario.spec, "economics", None)
+    from rareflow.model.plants import economics_section
+
+    section = economics_section(scenario)   # completed from the facilities' plant figures
     doc = scenario.document
     if section is None:
         raise RareflowInputError.single(

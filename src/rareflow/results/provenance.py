@@ -31,6 +31,19 @@ def provenance_table(scenario: Scenario) -> list[dict[str, Any]]:
     for section in ("facilities", "production", "self_supply", "demand"):
         for key, rec in getattr(spec, section).items():
             add(f"{section}.{key}", rec, scenario.where(f"{section}.{key}"))
+    for key, fac in spec.facilities.items():   # plant figures: one row per cost figure
+        for name in type(fac.plant).model_fields if fac.plant is not None else ():
+            fig = getattr(fac.plant, name)
+            if fig is None:
+                continue
+            path = f"facilities.{key}.plant.{name}"
+            rows.append({
+                "figure": path, "kind": "sourced" if fig.source else "assumption",
+                "sources": [fig.source] if fig.source else [],
+                "confidence": fig.confidence or ("low" if fig.assumption else None),
+                "assumption": fig.assumption, "note": fig.note,
+                "file": scenario.where(path)[0], "line": scenario.where(path)[1],
+            })
     for key, rec in spec.trade.import_shares.items():
         add(f"trade.import_shares.{key}", rec, scenario.where(f"trade.import_shares.{key}"))
     for key, rec in spec.region_groups.items():

@@ -19,6 +19,7 @@ from rareflow.scenario.provenance import Source, Sourced
 from rareflow.scenario.schema_economics import EconomicsSection
 from rareflow.scenario.schema_history import HistorySection
 from rareflow.scenario.schema_plan import PlanSection
+from rareflow.scenario.schema_plant import PlantFigures
 from rareflow.scenario.schema_reconcile import ReconcileSection
 from rareflow.scenario.schema_recycling import RecyclingSection
 from rareflow.scenario.schema_stress import StressSection
@@ -86,6 +87,9 @@ class Facility(Sourced):
     utilisation: FractionSeries = Field(default_factory=lambda: {0: 1.0})
     status: Literal["operating", "construction", "planned", "idle"] = "operating"
     start_year: int | None = Field(None, description="first year of output; before it capacity is 0")
+    plant: PlantFigures | None = Field(
+        None, description="capital and operating costs and lifetime, read by plan and "
+        "economics alike (rareflow.scenario.schema_plant)")
 
 
 class Production(Sourced):

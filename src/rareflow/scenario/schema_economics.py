@@ -175,6 +175,11 @@ class FacilityEconomics(StrictModel):
     capacity: MassRateF | None = None
     construction_start: int | None = None
     cod: int | None = Field(default=None, description="year of commercial operation")
+    planned_cod: int | None = Field(
+        default=None, description="the commercial-operation year that this section's dated "
+        "entries (construction_start, loan draws and start years, equity years) were written "
+        "for; when cod (or the scenario facility's schedule) is later, they all move by the "
+        "difference")
     utilisation: FractionS | None = None
     capex: MoneyF | None = None
     capex_schedule: FractionS | None = None

@@ -42,7 +42,10 @@ class PlanCandidate(Sourced):
     """
 
     name: str
-    region: str | None = Field(None, description="default: plan.region")
+    facility: str | None = Field(
+        None, description="a facility of the scenario whose plant figures (capex, opex, "
+        "lifetime) this option takes wherever it leaves them out")
+    region: str | None = Field(None, description="default: plan.region (or the facility's)")
     process: str
     capex: Money | None = None
     capex_capacity: MassRate | None = Field(

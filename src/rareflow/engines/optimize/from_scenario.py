@@ -68,11 +68,18 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
     first = plan.first_year or scenario.years[0]
     years = [y for y in scenario.years if y >= first]
     yi = [scenario.years.index(y) for y in years]
-    problems: list[Problem] = []
 
     is_recycling = {p: chain.process_stage[i] in ("recycling", "end_of_life")
                     for i, p in enumerate(chain.processes)}
-    cands = {k: c for k, c in plan.candidates.items()
+    from rareflow.model.plants import plan_candidate
+
+    problems: list[Problem] = []
+    for k, c in plan.candidates.items():
+        if c.facility and c.facility not in scenario.spec.facilities:
+            problems.append(_problem(scenario, f"plan.candidates.{k}.facility",
+                                     f"unknown facility '{c.facility}' (facilities: "
+                                     f"{', '.join(sorted(scenario.spec.facilities))})"))
+    cands = {k: plan_candidate(scenario, c) for k, c in plan.candidates.items()
              if recycling or not is_recycling.get(c.process, False)}
     regions = [region] + sorted({c.region for c in cands.values() if c.region} - {region})
     for k, c in cands.items():
