@@ -33,6 +33,10 @@ def plan(
         help="Comma-separated: base,no_recycling,no_allied,no_recycling_no_allied,"
         "no_disruption (default: all when plan.variants is true, else base)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the output folder."),
+    finance_samples: int = typer.Option(
+        500, "--finance-samples", min=1,
+        help="Price paths for the plan's plants and their deals (plan.finance)."),
+    seed: int = typer.Option(1, "--seed", help="Seed of the finance price paths."),
 ) -> None:
     """Least-cost capacity-expansion plan to reach the scenario's coverage target."""
 
@@ -62,6 +66,13 @@ def plan(
         "costs": "USD, discounted to the first plan year, expected over disruption scenarios",
         "marginal_cost_usd_per_t": "USD per t of secure supply, in that year's money"},
         "variants": dict(api.variants)}
+    first_ok = next((v for v in summary["variants"].values() if v["status"] != "infeasible"),
+                    None)
+    if sc.spec.plan.finance and first_ok is not None:
+        from rareflow.results.plan_finance import price_plan
+
+        # the first solved variant's plants priced with their loans, floors and offtakes
+        summary["finance"] = price_plan(sc, first_ok, samples=finance_samples, seed=seed)
     df = api.table("plan")
     with output_folder(out) as d:  # the whole folder, or nothing, is replaced
         atomic_write_parquet(d / "plan.parquet", df, {
@@ -97,5 +108,28 @@ def plan(
         for c in binding[:8]:
             con.print(f"   coverage {c['material']} {c['year']}: "
                       f"{c['marginal_cost_usd_per_t']:,.0f} USD/t")
+    if "finance" in summary:
+        _print_finance(con, summary["finance"])
     con.print(f"written: {out / 'plan.parquet'}, {out / 'plan_summary.json'}, "
               f"{out / 'plan_report.html'}")
+
+
+def _print_finance(con, fin) -> None:  # type: ignore[no-untyped-def]
+    g = fin["government"]
+    con.print(f"[bold]finance ({fin['variant']}, {fin['samples']} price paths)[/bold]: "
+              f"government expected cost {g['expected_cost_usd'] / 1e6:,.0f} MUSD "
+              f"(floors {g['floor_cost_mean_usd'] / 1e6:,.0f}, less loans' lender NPV "
+              f"{g['loans_lender_npv_usd'] / 1e6:,.0f} and warrants "
+              f"{g['warrants_value_usd'] / 1e6:,.0f}); exposure {g['exposure_usd'] / 1e6:,.0f} "
+              f"MUSD (peak loans {g['peak_loan_outstanding_usd'] / 1e6:,.0f} + floors at P95 "
+              f"{g['floor_cost_p95_usd'] / 1e6:,.0f})")
+    for p in fin["plants"]:
+        if "npv_project_base_usd" not in p:
+            con.print(f"   {p['facility']:<30s} {p['status']} (deal {p['deal']}: no exposure)")
+            continue
+        dscr = p["dscr_min_base"]
+        pb = p["p_dscr_below_1"]
+        con.print(f"   {p['facility']:<30s} {p['status']:<9s} from {p['cod']}: NPV "
+                  f"{p['npv_project_base_usd'] / 1e6:,.0f} MUSD, min DSCR "
+                  f"{'n/a' if dscr is None else f'{dscr:.2f}'}"
+                  f"{'' if pb is None else f', P(DSCR<1) {pb:.0%}'}")

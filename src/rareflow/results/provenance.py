@@ -32,8 +32,9 @@ def provenance_table(scenario: Scenario) -> list[dict[str, Any]]:
         for key, rec in getattr(spec, section).items():
             add(f"{section}.{key}", rec, scenario.where(f"{section}.{key}"))
     for key, fac in spec.facilities.items():   # plant figures: one row per cost figure
-        for name in type(fac.plant).model_fields if fac.plant is not None else ():
-            fig = getattr(fac.plant, name)
+        plant = fac.plant if fac is not None else None
+        for name in type(plant).model_fields if plant is not None else ():
+            fig = getattr(plant, name)
             if fig is None:
                 continue
             path = f"facilities.{key}.plant.{name}"

@@ -145,6 +145,11 @@ class PlanSection(StrictModel):
     trade_cost: Price = 0.0
     coverage: PlanCoverage
     candidates: dict[str, PlanCandidate] = Field(default_factory=dict)
+    finance: list[str] = Field(
+        default_factory=list, description="economics scenarios (bundled names, e.g. "
+        "vulcan-10k, or files beside this one) whose loans, equity, warrants, floors and "
+        "offtakes price the plan's plants: a plant the plan builds takes the plan's "
+        "schedule, an existing one its own (rareflow.results.plan_finance)")
     supply: dict[str, PlanSupply] = Field(default_factory=dict)
     disruptions: dict[str, PlanDisruption] = Field(default_factory=dict)
     operating_costs: dict[str, PlanOperatingCost] = Field(
