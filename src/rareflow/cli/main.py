@@ -34,6 +34,8 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("runs", "runs", "runs"),
     ("compare", "runs", "compare"),
     ("query", "runs", "query"),
+    ("serve", "serve", "serve"),
+    ("scorecard", "scorecard", "scorecard"),
 ]
 
 

@@ -73,6 +73,15 @@ class RegionGroup(Sourced):
     members: list[str]
 
 
+class Location(Sourced):
+    """Where a plant is, for maps: the town a source of the facility names, at the
+    coordinates a gazetteer gives for that town (town-level, about +-10 km)."""
+
+    lat: float = Field(ge=-90, le=90, description="degrees north")
+    lon: float = Field(ge=-180, le=180, description="degrees east")
+    place: str = Field(description="the town, as its source names it")
+
+
 class Facility(Sourced):
     """A named plant (or mine) with a capacity schedule."""
 
@@ -90,6 +99,8 @@ class Facility(Sourced):
     plant: PlantFigures | None = Field(
         None, description="capital and operating costs and lifetime, read by plan and "
         "economics alike (rareflow.scenario.schema_plant)")
+    location: Location | None = Field(
+        None, description="town of the plant, for maps (lat, lon, place, source)")
 
 
 class Production(Sourced):

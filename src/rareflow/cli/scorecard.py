@@ -1,0 +1,81 @@
+"""``rareflow scorecard``: the field's success measures of a scenario, pass/fail/not assessed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+
+from rareflow.cli.common import console, handle_errors, load_scenario_reporting
+
+
+def _fmt(x: Any, unit: str) -> str:
+    if x is None or (isinstance(x, float) and x != x):
+        return "-"
+    if unit == "1":
+        return f"{x:.1%}"
+    if unit == "USD":
+        return f"{x / 1e6:,.0f} MUSD"
+    if unit == "" and isinstance(x, float) and abs(x) < 10:
+        return f"{x:.3g}"
+    return f"{x:,.0f} {unit}".rstrip() if isinstance(x, int | float) else str(x)
+
+
+def _sources(src: Any) -> str:
+    if isinstance(src, dict) and "assumption" in src:
+        return "assumption"
+    if isinstance(src, list | tuple):
+        return ", ".join(str(s) for s in src)
+    return "" if src is None else str(src)
+
+
+@handle_errors
+def scorecard(
+    scenario: str = typer.Argument(..., help="Scenario file or bundled name."),
+    as_json: bool = typer.Option(False, "--json", help="Print the scorecard as JSON on stdout."),
+    samples: int = typer.Option(200, "--samples", min=1, max=100_000,
+                                help="Monte Carlo price paths for the economics measures "
+                                     "(scenarios with an 'economics:' section only)."),
+) -> None:
+    """Score a scenario against the field's success measures (targets and sources in
+    data/reference/indicators_targets.yaml). Exit 0 whatever the verdicts; 2 on bad input."""
+    import rareflow
+    from rareflow.metrics.scorecard import scorecard as build
+
+    sc = load_scenario_reporting(scenario)
+    res = rareflow.run(sc)
+    econ = None
+    if getattr(sc.spec, "economics", None) is not None:
+        from rareflow.results.economics_results import economics
+
+        econ = economics(sc, samples=samples).summary()
+    card = build(res, economics_summary=econ)
+    if as_json:
+        print(json.dumps(card.as_dict(), indent=2, allow_nan=False))
+        return
+    from rich.table import Table
+
+    t = Table(title=f"Scorecard: {card.scenario} ({card.region}, {card.years[0]}-{card.years[1]})")
+    for col in ("measure", "target", "value at horizon", "year reached", "gap at horizon", "verdict",
+                "sources"):
+        t.add_column(col)
+    colour = {"pass": "green", "fail": "red"}
+    for m in card.measures:
+        tgt = "-" if m.target is None else f"{m.comparison} {_fmt(m.target, m.unit)}"
+        verdict = f"[{colour.get(m.status, 'yellow')}]{m.status}[/]"
+        t.add_row(m.title, tgt, _fmt(m.value, m.unit),
+                  "-" if m.year_reached is None else str(m.year_reached),
+                  "-" if m.gap_at_horizon is None else _fmt(m.gap_at_horizon, m.unit), verdict,
+                  _sources(m.source))
+    out = console()
+    out.width = max(out.width, 150)   # a table, not prose: keep its rows on one line in a pipe
+    out.print(t)
+    for m in card.measures:
+        if m.reason:
+            out.print(f"  {m.title}: not assessed: {m.reason}")
+    for m in card.measures:
+        if m.figures:
+            shown = ", ".join(f"{k}={_fmt(v, '') if isinstance(v, float) else v}"
+                              for k, v in m.figures.items())
+            out.print(f"  {m.title}: {shown}")
