@@ -126,7 +126,6 @@ def economics(scenario: Any, *, facility: str | None = None, samples: int = 2000
               seed: int = 42, price_model: str | None = None) -> EconomicsResults:
     """Analyse a scenario's ``economics:`` section; see :func:`rareflow.economics`."""
     from rareflow.errors import RareflowInputError
-
     from rareflow.model.plants import economics_section
 
     section = economics_section(scenario)   # completed from the facilities' plant figures
