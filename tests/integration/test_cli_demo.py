@@ -15,7 +15,13 @@ def test_demo_writes_offline_report(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert f"report: {out / 'report.html'}" in proc.stdout
     html = (out / "report.html").read_text()
-    assert "<script" in html and "<script src=" not in html  # plotly.js embedded: opens offline
+    # one copy of plotly.js, beside the report (opens offline, from the folder); no CDN
+    import re
+
+    srcs = re.findall(r'<script[^>]*\ssrc="([^"]+)"', html)
+    assert srcs == ["plotly.min.js"], srcs
+    assert (out / "plotly.min.js").stat().st_size > 1_000_000
+    assert "cdn." not in html and "https://cdn" not in html
     for needle in ("Answers", "Provenance", "usgs_mcs2026", "The chain", "Recycling"):
         assert needle in html
     answers = json.loads((out / "answers.json").read_text())

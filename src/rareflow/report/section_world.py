@@ -87,7 +87,8 @@ def flows_figure(rows: list[dict[str, Any]], year: int) -> Any:
     for key, name in (("production_t", "production"), ("consumption_t", "consumption"),
                       ("net_imports_t", "net imports")):
         fig.add_trace(go.Bar(x=x, y=[r[key] for r in rows], name=name))
-    fig.update_layout(barmode="group", height=460, yaxis_title="t/yr of the stage's materials",
+    fig.update_layout(barmode="group", height=460, yaxis_title="quantity (t/yr of the stage's materials)",
+                      xaxis_title="stage, region (category)",
                       title=f"Production, consumption and net imports by region and stage, "
                             f"{year}")
     return fig
@@ -107,7 +108,7 @@ def trade_heatmap(s: Any, year: int) -> Any:
             continue
         fig.add_trace(go.Heatmap(
             z=t[np.ix_(imp, org)], x=[s.regions[o] for o in org], y=[s.regions[i] for i in imp],
-            colorscale="Blues", visible=not stages, name=g,
+            colorscale="Blues", visible=not stages, name=g, colorbar={"title": "t/yr"},
             hovertemplate="%{y} from %{x}: %{z:,.0f} t<extra>" + g + "</extra>"))
         stages.append(g)
     buttons = [{"label": g, "method": "update",
@@ -115,7 +116,8 @@ def trade_heatmap(s: Any, year: int) -> Any:
                          {"title": f"Imports by origin, {g}, {year} (t/yr)"}]}
                for i, g in enumerate(stages)]
     fig.update_layout(title=f"Imports by origin, {stages[0] if stages else ''}, {year} (t/yr)",
-                      height=460, xaxis_title="origin (exporter)", yaxis_title="importer",
+                      height=460, xaxis_title="origin (exporter region)",
+                      yaxis_title="importer (region)",
                       updatemenus=[{"buttons": buttons, "x": 1.0, "y": 1.15,
                                     "xanchor": "right"}] if stages else [])
     return fig
@@ -127,9 +129,10 @@ def _basis(chain: Any, stage: str) -> str:
     return str(found.pop()) if len(found) == 1 else "t"
 
 
-def _fig_html(fig: Any) -> str:
-    return str(fig.to_html(full_html=False, include_plotlyjs=False,
-                           config={"displaylogo": False}))
+def _fig_html(fig: Any, key: str) -> str:
+    from rareflow.report.section import fig_div
+
+    return fig_div(fig, key)
 
 
 def sections(results: Any) -> list[tuple[str, str]]:
@@ -159,7 +162,8 @@ def sections(results: Any) -> list[tuple[str, str]]:
     ]
     for y in years:
         rows = stage_rows(s, y)
-        parts.append(f"<h3>Flows by region and stage, {y}</h3>" + _fig_html(flows_figure(rows, y)))
+        parts.append(f"<h3>Flows by region and stage, {y}</h3>"
+                     + _fig_html(flows_figure(rows, y), f"world-flows-{y}"))
         parts.append("<details><summary>Table</summary>" + _table(
             ["stage", "region", "production (t/yr)", "consumption (t/yr)", "net imports (t/yr)",
              "net import reliance"],
@@ -168,7 +172,8 @@ def sections(results: Any) -> list[tuple[str, str]]:
             + "</details>")
     for y in years:
         dep = dependence_rows(s, y)
-        parts.append(f"<h3>Who depends on whom, {y}</h3>" + _fig_html(trade_heatmap(s, y)))
+        parts.append(f"<h3>Who depends on whom, {y}</h3>"
+                     + _fig_html(trade_heatmap(s, y), f"world-trade-{y}"))
         parts.append(_table(
             ["stage", "importer", "imports (t/yr)", "net import reliance",
              f"top {TOP_ORIGINS} origins (share of imports)"],

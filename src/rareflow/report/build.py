@@ -1,0 +1,24 @@
+"""The whole report for one scenario in one call (what ``rareflow demo`` does, without the
+console): run the static balance and every section's engine for the scenario, then render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def build(scenario: Any, path: str | Path, settings: Any = None, *,
+          self_contained: bool = False) -> Path:
+    """Write ``path`` (report.html; plotly.min.js beside it unless ``self_contained``) for
+    ``scenario`` (a Scenario, bundled name or file); ``settings`` is a
+    :class:`~rareflow.report.extras.ReportSettings` (sample counts)."""
+    from rareflow.report.extras import compute_extra, render_extra
+    from rareflow.report.html import build_report
+    from rareflow.results.results import run_static
+    from rareflow.scenario.loader import load_scenario
+
+    sc = load_scenario(scenario)
+    res = run_static(sc)
+    computed = compute_extra(sc, settings)
+    return build_report(res, path, extra_sections=render_extra(computed),
+                        self_contained=self_contained)
