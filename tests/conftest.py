@@ -26,7 +26,9 @@ def pytest_configure(config: pytest.Config) -> None:
         import rareflow
 
         where = Path(rareflow.__file__).resolve()
-        if REPO in where.parents:
+        # the test venv may live inside the checkout (.venv-test): what must not happen is
+        # importing the checkout's own source tree
+        if (REPO / "src") in where.parents:
             raise pytest.UsageError(
                 f"RAREFLOW_TEST_INSTALLED=1 but rareflow is imported from the checkout ({where}); "
                 "install the wheel into the test environment and run from outside the checkout")
