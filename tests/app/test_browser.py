@@ -45,7 +45,7 @@ def page_log(chromium: Any, server: str) -> Any:
     page.on("pageerror", lambda e: log["errors"].append(str(e)))
     page.on("request", lambda r: log["requests"].append(r.url))
     page.goto(server + "/", wait_until="load")
-    for g in ("sankey-a", "sankey-b", "reliance", "map"):
+    for g in ("sankey-a", "sankey-b", "reliance", "map", "fan", "survive", "stockpile", "builds"):
         _wait_graph(page, g)
     yield page, log
     ctx.close()
@@ -95,6 +95,30 @@ def test_region_and_scenario_change_redraw(page_log: Any, small_store: Path) -> 
     assert log["errors"] == []
 
 
+def test_stress_fans_and_plan_drawn(page_log: Any) -> None:
+    """Fans of both stress runs (two bands and a median each), time to survive and recover,
+    stockpile needs, the plan's builds; a sector change redraws the fan."""
+    page, log = page_log
+    names = json.loads(_data(page, "fan", "g.data.map(t => t.name)"))
+    assert sum(n.startswith("median: ") for n in names) == 2 and len(names) == 6
+    assert "ev_bev" in str(_data(page, "fan", "g.layout.title.text"))
+    expr = "g.data.map(t => t.y)"
+    before = str(_data(page, "fan", expr))
+    _set(page, "sector", "defence")
+    assert _wait_change(page, "fan", expr, before) != before
+    assert "defence" in str(_data(page, "fan", "g.layout.title.text"))
+    assert len(json.loads(_data(page, "survive", "g.data.map(t => t.name)"))) == 4
+    builds = json.loads(_data(page, "builds", "g.data.map(t => t.y)"))
+    assert sum(map(sum, builds)) > 0
+    assert "t/yr added" in page.locator("#builds-table").inner_text()
+    assert "time to survive" in page.locator("#stress-tables").inner_text()
+    before = str(_data(page, "builds", expr))
+    _set(page, "variant", "no_recycling_no_allied")
+    assert "no_recycling_no_allied" in _wait_change(page, "builds", "g.layout.title.text",
+                                                    str(_data(page, "builds", "g.layout.title.text")))
+    assert log["errors"] == []
+
+
 def test_sources_one_click_away(page_log: Any) -> None:
     page, _ = page_log
     details = page.locator("details.source").first
@@ -124,5 +148,10 @@ def test_screenshots(chromium: Any, server: str, tmp_path: Path) -> None:
     page.locator("#map").scroll_into_view_if_needed()
     page.wait_for_timeout(300)
     page.locator("#map").screenshot(path=str(screenshot_path(tmp_path, "dashboard-map.png")))
+    for g in ("fan", "survive", "stockpile", "builds", "plan-coverage"):
+        _wait_graph(page, g)
+    page.locator("#stress").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(screenshot_path(tmp_path, "dashboard-stress-plan.png")), full_page=False)
     ctx.close()
     assert hosts <= {"127.0.0.1"}

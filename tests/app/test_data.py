@@ -74,3 +74,75 @@ def _source_ids() -> list[str]:
 
     doc = yaml.safe_load((resources.scenario_dir() / "_reference" / "sources.yaml").read_text(encoding="utf-8"))
     return list(doc["sources"])
+
+
+# ---------------------------------------------------------------------------- stress and plan
+def test_store_holds_every_kind_of_run(data: StoreData) -> None:
+    assert [len(data.of_engine(e)) for e in ("run", "stress", "plan")] == [2, 2, 1]
+
+
+def test_fan_is_ordered_and_below_the_peak(data: StoreData) -> None:
+    """Each month's percentile of the shortfall share cannot exceed the same percentile of
+    the per-sample peak over the months (stress_samples, computed by the engine apart from
+    the fan)."""
+    import numpy as np
+
+    from rareflow.app.data import fan_frame, stress_sectors
+
+    run = data.of_engine("stress")[0]
+    samples = run.table("stress_samples")
+    assert stress_sectors(run) == list(dict.fromkeys(samples["sector"]))
+    for sector in stress_sectors(run):
+        f = fan_frame(run, sector)
+        assert len(f) == run.summary["months"]
+        q = f[["p5", "p25", "p50", "p75", "p95"]].to_numpy()
+        assert (np.diff(q, axis=1) >= -1e-12).all() and (q >= 0).all() and (q <= 1 + 1e-12).all()
+        peak = samples.loc[samples["sector"] == sector, "peak_shortfall_share"].to_numpy()
+        for j, p in enumerate((5, 25, 50, 75, 95)):
+            assert q[:, j].max() <= np.percentile(peak, p) + 1e-6, (sector, p)  # float32 peaks
+    # the embargo bites: some sector's median month is short
+    assert max(fan_frame(run, s)["p50"].max() for s in stress_sectors(run)) > 0.1
+
+
+def test_survive_figure_medians_from_the_samples(data: StoreData) -> None:
+    """The dashboard's medians (from summary.json) agree with the per-sample table."""
+    import numpy as np
+
+    from rareflow.app.figures import stockpile_figure, survive_figure
+
+    run = data.of_engine("stress")[0]
+    s = run.table("stress_samples")
+    fig = survive_figure([run])
+    survive = dict(zip(fig.data[0].x, fig.data[0].y, strict=True))
+    stock = dict(zip(stockpile_figure([run]).data[0].x, stockpile_figure([run]).data[0].y, strict=True))
+    for sector, g in s.groupby("sector"):
+        assert survive[sector] == pytest.approx(np.percentile(g["time_to_survive_months"], 50))
+        assert stock[sector] == pytest.approx(np.percentile(g["stockpile_needed_t"], 50), rel=1e-9, abs=1e-6)
+    assert "months" in fig.layout.yaxis.title.text
+
+
+def test_builds_figure_adds_up_to_the_plan(data: StoreData) -> None:
+    """The stacked bars carry every build of the plan's summary (independent of the
+    builds table they are drawn from)."""
+    from rareflow.app.figures import builds_figure, plan_coverage_figure
+
+    run = data.of_engine("plan")[0]
+    fig = builds_figure(run, "base")
+    drawn = sum(sum(t.y) for t in fig.data)
+    builds = run.summary["variants"]["base"]["builds"]
+    assert len(builds) > 0
+    assert drawn == pytest.approx(sum(b["build_t_per_yr"] for b in builds))
+    assert "t/yr" in fig.layout.yaxis.title.text
+    cov = plan_coverage_figure(run, "base")
+    assert {t.name.split(": ", 1)[1] for t in cov.data} >= {"ndfeb_sintered"}
+
+
+def test_stress_and_plan_sources(data: StoreData) -> None:
+    from rareflow.app.data import provenance_rows
+
+    stress = provenance_rows(data.of_engine("stress")[0], (), "stress")
+    assert stress[0]["figure"].startswith("stress.")
+    assert any(r["sources"] for r in stress if r["figure"].startswith("stress."))
+    plan = provenance_rows(data.of_engine("plan")[0], (), "plan")
+    heads = [r for r in plan if r["figure"].startswith("plan.")]
+    assert len(heads) > 10 and all(r["file"] and r["line"] for r in heads)

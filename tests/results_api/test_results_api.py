@@ -193,7 +193,7 @@ def test_economics(tmp_path: Path) -> None:
 
 def test_engines_take_overrides_and_the_answer_moves_by_hand() -> None:
     base = _quiet(rareflow.economics, "vulcan-10k", samples=8, seed=1)
-    fixed = "economics.facilities.vulcan_benson_magnets.opex_fixed.value"
+    fixed = "facilities.vulcan_benson_magnets.plant.opex_fixed.value"
     dearer = _quiet(rareflow.economics, base.scenario, samples=8, seed=1,
                     overrides={fixed: "55 MUSD"})          # the file: 45 MUSD/yr
     assert dearer.scenario.overrides == {fixed: "55 MUSD"}

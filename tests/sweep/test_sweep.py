@@ -53,6 +53,9 @@ def _run_dirs(store_dir: Path) -> list[str]:
      "    params:\n      a.b: {dist: uniform, low: 1}\n", 8, "overrides.samples.params.a.b", "high"),
     ("name: x\nscenarios: [scenario.yaml]\nengines:\n  stress: {samples: 0}\n", 4,
      "engines.stress.samples", "greater than or equal to 1"),
+    ("name: x\nscenarios: [scenario.yaml]\nengines:\n  run:\n    scenarios:\n"
+     "      - scenario.yaml\n      - other.yaml\n", 7, "engines.run.scenarios.1",
+     "not one of the sweep's scenarios (allowed: scenario.yaml)"),
 ])
 def test_sweep_file_errors_are_located(tmp_path: Path, body: str, line: int, where: str,
                                        what: str) -> None:
@@ -322,3 +325,15 @@ def test_bundled_sweep_expands(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["sweep", "us-ramp-delays", "--store", str(tmp_path / "s"),
                               "--engine", "plan"])
     assert bad.exit_code == 2 and "--engine: the sweep has no engine plan" in bad.stderr
+
+
+def test_engine_runs_only_on_its_scenarios(tmp_path: Path) -> None:
+    """``engines.ENGINE.scenarios`` limits an engine to those scenarios; the others still
+    run every engine."""
+    p = _sweep_file(tmp_path, "name: x\nscenarios: [scenario.yaml, other.yaml]\n"
+                    "engines:\n  run: {scenarios: [other.yaml]}\n  recycling: {}\n")
+    (tmp_path / "other.yaml").write_text((FIX / "scenario.yaml").read_text()
+                                         .replace("name: graphite-demo", "name: other", 1))
+    sw = load_sweep(p)
+    pairs = sorted((r.engine, r.scenario) for r in sw.runs)
+    assert pairs == [("recycling", "graphite-demo"), ("recycling", "other"), ("run", "other")]

@@ -82,7 +82,8 @@ def _build(sweep: Sweep, workers: int) -> Path:
     st = open_store(root)
     todo = [i for i in ids if not st.is_finished(i)]
     if todo:
-        print(f"running {len(todo)} scenario runs into {root} (once; about 15 s each)", file=sys.stderr)
+        print(f"running {len(todo)} runs into {root} (once; a static or stress run takes about "
+              "15 s, a plan about 40 s)", file=sys.stderr)
         report = run_sweep(sweep, st, workers=workers)
         failed = [r for r in report.results if r["status"] == "failed"]
         if failed:

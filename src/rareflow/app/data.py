@@ -99,9 +99,10 @@ def load_store(root: Path) -> StoreData:
         for name in present if rd.engine != "run" else STATIC_TABLES:
             if name in present:
                 rd.tables[name] = st.table(rd.run_id, name)
-        if rd.engine == "run":
-            rd.scenario_obj = _scenario(m)
-        else:  # stress, plan: their answers (percentiles by sector, builds) are in summary.json
+        # every run's scenario (chain order, facility locations, the sources behind it);
+        # stress and plan runs also keep their answers (summary.json)
+        rd.scenario_obj = _scenario(m)
+        if rd.engine != "run":
             rd.summary = st.summary(rd.run_id)
         runs.append(rd)
     runs.sort(key=lambda r: (r.engine != "run", r.scenario, json.dumps(r.factors, sort_keys=True)))
@@ -109,7 +110,8 @@ def load_store(root: Path) -> StoreData:
 
 
 def _scenario(manifest: dict[str, Any]) -> Any:
-    """The run's scenario with its overrides, or None if it cannot be loaded here."""
+    """The run's scenario with its overrides, or None if it cannot be loaded here (the
+    store came from another machine with scenario files not present here)."""
     from rareflow.errors import RareflowError
     from rareflow.scenario.loader import load_scenario
 
@@ -216,17 +218,20 @@ def facility_points(run: RunData, year: int, stage: str | None = None) -> tuple[
     return placed, unplaced
 
 
-def provenance_rows(run: RunData, prefixes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """The provenance rows of the run's scenario (those whose figure starts with one of
-    ``prefixes``, or all)."""
+def provenance_rows(run: RunData, prefixes: tuple[str, ...] = (), section: str | None = None
+                    ) -> list[dict[str, Any]]:
+    """The provenance rows of the run's scenario: of the analysis ``section`` (``stress``,
+    ``plan``) first when given, then those of the chain and data whose figure starts with one
+    of ``prefixes`` (all if none)."""
     if run.scenario_obj is None:
         return []
-    from rareflow.results.provenance import provenance_table
+    from rareflow.results.provenance import provenance_table, section_provenance
 
+    head = section_provenance(run.scenario_obj, section) if section else []
     rows = provenance_table(run.scenario_obj)
     if prefixes:
         rows = [r for r in rows if str(r["figure"]).startswith(prefixes)]
-    return rows
+    return head + rows
 
 
 def stress_rows(run: RunData) -> list[dict[str, Any]]:
@@ -240,3 +245,34 @@ def stress_rows(run: RunData) -> list[dict[str, Any]]:
                 row[f"{key}_{q}"] = (v.get(key) or {}).get(q)
         rows.append(row)
     return rows
+
+
+def stress_sectors(run: RunData) -> list[str]:
+    """The sectors of a stress run, in the order of its fan table."""
+    fan = run.table("stress_fan")
+    return list(dict.fromkeys(fan["sector"])) if len(fan) else []
+
+
+def fan_frame(run: RunData, sector: str) -> Any:
+    """The stress fan of ``sector``: per month, percentiles over the samples of the share of
+    its demand unmet (columns ``month``, ``p5`` ... ``p95``; shares 0-1)."""
+    fan = run.table("stress_fan")
+    if not len(fan):
+        return fan
+    return fan[fan["sector"] == sector].reset_index(drop=True)
+
+
+def plan_variants(run: RunData) -> list[str]:
+    return list((run.summary.get("variants") or {}).keys())
+
+
+def plan_builds(run: RunData, variant: str) -> Any:
+    """The builds of a plan variant: option, name, process, year, t/yr added, capex."""
+    b = run.table("builds")
+    return b[b["variant"] == variant].sort_values(["year", "process"]).reset_index(drop=True) if len(b) else b
+
+
+def plan_coverage(run: RunData, variant: str) -> Any:
+    """Required and secure supply by material and year of a plan variant (t)."""
+    c = run.table("coverage")
+    return c[c["variant"] == variant].sort_values(["material", "year"]).reset_index(drop=True) if len(c) else c

@@ -20,6 +20,13 @@ def _layout(fig: Any, title: str, height: int = 420) -> Any:
     return fig
 
 
+def _legend_below(fig: Any, height: int = 520) -> Any:
+    """Legend under the plot (long run labels would squeeze it from the side)."""
+    fig.update_layout(height=height, legend={"orientation": "h", "yanchor": "top", "y": -0.3,
+                                             "xanchor": "left", "x": 0})
+    return fig
+
+
 def sankey_figure(run: RunData | None, region: str, year: int, stages: list[str],
                   regions: list[str]) -> Any:
     import plotly.graph_objects as go
@@ -114,3 +121,127 @@ def map_figure(run: RunData | None, year: int, stage: str, regions: list[str],
     _layout(fig, f"{run.label}: {year}, facilities and {stage} trade (line width: t/yr)", 480)
     fig.update_layout(legend={"title": {"text": "facility stage"}})
     return fig, unplaced, not_drawn
+
+
+# ---------------------------------------------------------------------------- stress
+def fan_figure(runs: list[RunData], sector: str) -> Any:
+    """The stress fan of ``sector`` for each run: P5-P95 and P25-P75 bands of the monthly
+    share of the sector's demand unmet, and the median."""
+    import plotly.graph_objects as go
+
+    from rareflow.app.data import fan_frame
+    from rareflow.report.palette import STAGE_PALETTE, with_alpha
+
+    fig = go.Figure()
+    for i, run in enumerate(runs):
+        f = fan_frame(run, sector)
+        if not len(f):
+            continue
+        c = STAGE_PALETTE[i % len(STAGE_PALETTE)]
+        x = list(f["month"])
+        for lo, hi, alpha, what in (("p5", "p95", 0.18, "P5-P95"), ("p25", "p75", 0.35, "P25-P75")):
+            fig.add_trace(go.Scatter(x=x + x[::-1], y=list(f[hi] * 100) + list(f[lo][::-1] * 100),
+                                     fill="toself", fillcolor=with_alpha(c, alpha),
+                                     line={"width": 0}, hoverinfo="skip",
+                                     name=f"{what}: {run.label}"))
+        fig.add_trace(go.Scatter(x=x, y=(f["p50"] * 100).tolist(), mode="lines", line={"color": c, "width": 2},
+                                 name=f"median: {run.label}"))
+    fig.update_xaxes(title_text="month")
+    fig.update_yaxes(title_text="% of the sector's demand unmet", ticksuffix=" %", rangemode="tozero")
+    return _legend_below(_layout(fig, f"Stress fan, {sector}: monthly shortfall (% of demand; bands "
+                                      "over the samples)"))
+
+
+def _sector_points(runs: list[RunData], keys: tuple[str, ...], fmt: str) -> tuple[Any, list[str]]:
+    """Median markers with P5-P95 whiskers per sector, one trace per run and key."""
+    import plotly.graph_objects as go
+
+    from rareflow.app.data import stress_rows
+    from rareflow.report.palette import STAGE_PALETTE
+
+    fig = go.Figure()
+    sectors: list[str] = []
+    for i, run in enumerate(runs):
+        rows = stress_rows(run)
+        sectors = sectors or [r["sector"] for r in rows]
+        for j, key in enumerate(keys):
+            p50 = [r[f"{key}_p50"] for r in rows]
+            fig.add_trace(go.Scatter(
+                x=[r["sector"] for r in rows], y=p50, mode="markers",
+                marker={"size": 10, "color": STAGE_PALETTE[(2 * i + j) % len(STAGE_PALETTE)],
+                        "symbol": ["circle", "diamond"][j % 2]},
+                error_y={"type": "data", "symmetric": False,
+                         "array": [(r[f"{key}_p95"] or 0) - (m or 0) for r, m in zip(rows, p50, strict=True)],
+                         "arrayminus": [(m or 0) - (r[f"{key}_p5"] or 0) for r, m in zip(rows, p50, strict=True)]},
+                name=f"{key.replace('_', ' ')}: {run.label}",
+                hovertemplate="%{x}: median %{y:" + fmt + "}<extra></extra>"))
+    fig.update_xaxes(title_text="sector")
+    return fig, sectors
+
+
+def survive_figure(runs: list[RunData]) -> Any:
+    """Time to survive and to recover by sector: median, whiskers P5-P95 (months)."""
+    fig, _ = _sector_points(runs, ("time_to_survive_months", "time_to_recover_months"), ",.1f")
+    fig.update_yaxes(title_text="months from the disruption start", rangemode="tozero")
+    return _legend_below(_layout(fig, "Time to survive and to recover by sector (months; median, "
+                                      "P5-P95)"), 560)
+
+
+def stockpile_figure(runs: list[RunData]) -> Any:
+    """Stockpile needed by sector (t of the stressed material): median, whiskers P5-P95."""
+    material = next((str(r.summary.get("material")) for r in runs if r.summary.get("material")), "")
+    fig, _ = _sector_points(runs, ("stockpile_needed_t",), ",.0f")
+    fig.update_yaxes(title_text=f"t of {material}", rangemode="tozero")
+    return _legend_below(_layout(fig, f"Stockpile preventing every shortfall, by sector (t of "
+                                      f"{material}; median, P5-P95)"), 560)
+
+
+# ---------------------------------------------------------------------------- plan
+def builds_figure(run: RunData | None, variant: str) -> Any:
+    """Capacity the plan builds, by year and option (t/yr of each process's activity)."""
+    import plotly.graph_objects as go
+
+    from rareflow.app.data import plan_builds
+    from rareflow.report.palette import STAGE_PALETTE
+
+    fig = go.Figure()
+    if run is None:
+        return _layout(fig, "no plan run in this store")
+    b = plan_builds(run, variant)
+    options = list(dict.fromkeys(b["name"])) if len(b) else []
+    for i, name in enumerate(options):
+        g = b[b["name"] == name]
+        fig.add_trace(go.Bar(x=g["year"].tolist(), y=g["build_t_per_yr"].tolist(), name=name,
+                             marker_color=STAGE_PALETTE[i % len(STAGE_PALETTE)],
+                             customdata=g[["process", "capex_usd"]].to_numpy(),
+                             hovertemplate="%{x}: +%{y:,.0f} t/yr (%{customdata[0]}), capex "
+                                           "%{customdata[1]:,.0f} USD<extra>" + name + "</extra>"))
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(title_text="year the capacity comes on line", dtick=1)
+    fig.update_yaxes(title_text="capacity added (t/yr of process activity)")
+    title = f"{run.label}, {variant}: builds" + ("" if options else " (none: existing capacity suffices)")
+    return _legend_below(_layout(fig, title))
+
+
+def plan_coverage_figure(run: RunData | None, variant: str) -> Any:
+    """Required against secure supply (lowest over the disruption scenarios), by material."""
+    import plotly.graph_objects as go
+
+    from rareflow.app.data import plan_coverage
+    from rareflow.report.palette import STAGE_PALETTE
+
+    fig = go.Figure()
+    if run is None:
+        return _layout(fig, "no plan run in this store")
+    c = plan_coverage(run, variant)
+    for i, mat in enumerate(dict.fromkeys(c["material"]) if len(c) else []):
+        g = c[c["material"] == mat]
+        col = STAGE_PALETTE[i % len(STAGE_PALETTE)]
+        fig.add_trace(go.Scatter(x=g["year"].tolist(), y=g["secure_supply_min_over_scenarios_t"].tolist(),
+                                 mode="lines+markers", line={"color": col}, name=f"secure: {mat}"))
+        fig.add_trace(go.Scatter(x=g["year"].tolist(), y=g["required_t"].tolist(), mode="lines",
+                                 line={"color": col, "dash": "dot"}, name=f"required: {mat}"))
+    fig.update_xaxes(title_text="year", dtick=1)
+    fig.update_yaxes(title_text="t/yr", type="log")
+    return _legend_below(_layout(fig, f"{run.label}, {variant}: required (dotted) and secure supply "
+                                      "(t/yr, log scale)"))

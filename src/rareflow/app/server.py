@@ -12,11 +12,31 @@ import ipaddress
 from typing import Any
 from urllib.parse import unquote
 
-from rareflow.app.data import RunData, StoreData, provenance_rows, stress_rows
-from rareflow.app.figures import element_figure, map_figure, reliance_figure, sankey_figure
+from rareflow.app.data import (
+    RunData,
+    StoreData,
+    plan_builds,
+    plan_variants,
+    provenance_rows,
+    stress_rows,
+    stress_sectors,
+)
+from rareflow.app.figures import (
+    builds_figure,
+    element_figure,
+    fan_figure,
+    map_figure,
+    plan_coverage_figure,
+    reliance_figure,
+    sankey_figure,
+    stockpile_figure,
+    survive_figure,
+)
 
 MAX_BODY = 1024 * 1024  # bytes: a callback request is a few kB
 FIGURES = ("sankey-a", "sankey-b", "reliance", "elements", "map")
+STRESS_FIGURES = ("fan", "survive", "stockpile")
+PLAN_FIGURES = ("builds", "plan-coverage")
 #: provenance prefixes per figure ("" = every record of the scenario)
 PROVENANCE = {"sankey": (), "reliance": (), "elements": (), "map": ("facilities.",)}
 
@@ -122,19 +142,56 @@ def _layout(data: StoreData, topojson: str) -> Any:
                   html.Div([_graph("elements", topojson), _source("elements")], style=half)],
                  style=box),
         _graph("map", topojson), html.P(id="unplaced"), _source("map"),
-        html.H3("Stress fans and stockpile"), html.P(_stress_note(data), id="stress"),
-        html.Div([_stress_table(r) for r in data.of_engine("stress")], id="stress-tables"),
-        html.H3("Build plan"), html.P(_plan_note(data), id="plan"),
+        *_stress_section(data, topojson, box, half),
+        *_plan_section(data, topojson, box, half),
     ], style={"fontFamily": "system-ui, sans-serif", "margin": "12px"})
 
 
-def _stress_note(data: StoreData) -> str:
-    n = len(data.of_engine("stress"))
-    if not n:
-        return ("No stress runs in this store (run `rareflow sweep us-ramp-delays --store DIR` "
-                "and serve that store).")
-    return (f"{n} stress runs in this store: time to survive and recover, stockpile needs by "
-            "sector below (fans are not drawn by this version of the dashboard).")
+def _stress_section(data: StoreData, topojson: str, box: dict[str, str], half: dict[str, str]
+                    ) -> list[Any]:
+    """Stress fans, time to survive and recover, stockpile needs (from the stress runs)."""
+    from dash import html
+
+    runs = data.of_engine("stress")
+    opts = [{"label": r.label, "value": r.run_id} for r in runs]
+    sectors = stress_sectors(runs[0]) if runs else []
+    sector = next((s for s in ("ev_bev", "defence") if s in sectors), sectors[0] if sectors else None)
+    note = (f"{len(runs)} stress runs in this store." if runs else
+            "No stress runs in this store (the bundled dashboard store has two; or run "
+            "`rareflow sweep us-ramp-delays --store DIR` and serve that store).")
+    return [
+        html.H3("Stress: fans, time to survive and to recover, stockpile needs"),
+        html.P(note, id="stress"),
+        html.Div([_dropdown("stress-run", opts, opts[0]["value"] if opts else None, "stress run"),
+                  _dropdown("stress-compare", opts, opts[1]["value"] if len(opts) > 1 else None,
+                            "compare with", clearable=True),
+                  _dropdown("sector", sectors, sector, "sector")], style=box),
+        html.Div([html.Div([_graph("fan", topojson), _source("fan")], style=half),
+                  html.Div([_graph("survive", topojson)], style=half)], style=box),
+        html.Div([html.Div([_graph("stockpile", topojson)], style=half),
+                  html.Div(id="stress-tables", style=half)], style=box),
+    ]
+
+
+def _plan_section(data: StoreData, topojson: str, box: dict[str, str], half: dict[str, str]
+                  ) -> list[Any]:
+    """The build plan: what is built where and when, and the coverage it reaches."""
+    from dash import html
+
+    runs = data.of_engine("plan")
+    opts = [{"label": r.label, "value": r.run_id} for r in runs]
+    variants = list(dict.fromkeys(v for r in runs for v in plan_variants(r)))
+    note = (f"{len(runs)} plan runs in this store; variants: {', '.join(variants)}." if runs
+            else "No plan run in this store (the bundled dashboard store has one).")
+    return [
+        html.H3("Build plan"), html.P(note, id="plan"),
+        html.Div([_dropdown("plan-run", opts, opts[0]["value"] if opts else None, "plan run"),
+                  _dropdown("variant", variants, "base" if "base" in variants else
+                            (variants[0] if variants else None), "variant")], style=box),
+        html.Div([html.Div([_graph("builds", topojson), _source("builds")], style=half),
+                  html.Div([_graph("plan-coverage", topojson)], style=half)], style=box),
+        html.Div(id="builds-table"),
+    ]
 
 
 def _stress_table(run: RunData) -> Any:
@@ -158,9 +215,23 @@ def _stress_table(run: RunData) -> Any:
     return dcc.Markdown("\n".join(lines), className="stress-table")
 
 
-def _plan_note(data: StoreData) -> str:
-    n = len(data.of_engine("plan"))
-    return f"{n} plan runs in this store (tables in the store)." if n else "No plan run in this store."
+def _builds_table(run: RunData | None, variant: str) -> Any:
+    """The plan's builds (and each one's source) as one Markdown table."""
+    from dash import dcc
+
+    if run is None:
+        return dcc.Markdown("")
+    b = plan_builds(run, variant)
+    v = (run.summary.get("variants") or {}).get(variant) or {}
+    head = (f"**{run.label}, {variant}**: status {v.get('status')}, "
+            f"discounted cost {float(v.get('objective_usd_discounted') or 0) / 1e9:,.2f} GUSD, "
+            f"overnight capex {float(v.get('overnight_capex_usd') or 0) / 1e6:,.0f} MUSD.")
+    src = {x["option"]: x.get("provenance") for x in v.get("builds", [])}
+    lines = [head, "", "| year | option | process | t/yr added | capex (MUSD) | source |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {r.year} | {_md(r.name)} | {_md(r.process)} | {r.build_t_per_yr:,.0f} | "
+              f"{r.capex_usd / 1e6:,.1f} | {_md(src.get(r.option) or '')} |" for r in b.itertuples()]
+    return dcc.Markdown("\n".join(lines), className="builds-table")
 
 
 # ---------------------------------------------------------------------------- callbacks
@@ -190,14 +261,33 @@ def _callbacks(app: Any, data: StoreData) -> None:
         return [_provenance(ra, ()), _provenance(rb, ()), _provenance(ra, ()),
                 _provenance(ra, ()), _provenance(ra, PROVENANCE["map"])]
 
+    @app.callback([Output(f, "figure") for f in STRESS_FIGURES]
+                  + [Output("src-fan", "children"), Output("stress-tables", "children")],
+                  [Input("stress-run", "value"), Input("stress-compare", "value"),
+                   Input("sector", "value")])
+    def _stress(a: str | None, b: str | None, sector: str | None) -> list[Any]:
+        runs = [r for r in (data.by_id(a), data.by_id(b) if b != a else None) if r is not None]
+        return [fan_figure(runs, sector or ""), survive_figure(runs), stockpile_figure(runs),
+                _provenance(runs[0] if runs else None, (), "stress"),
+                [_stress_table(r) for r in runs]]
 
-def _provenance(run: RunData | None, prefixes: tuple[str, ...]) -> Any:
+    @app.callback([Output(f, "figure") for f in PLAN_FIGURES]
+                  + [Output("src-builds", "children"), Output("builds-table", "children")],
+                  [Input("plan-run", "value"), Input("variant", "value")])
+    def _plan(run_id: str | None, variant: str | None) -> list[Any]:
+        run = data.by_id(run_id)
+        v = variant or "base"
+        return [builds_figure(run, v), plan_coverage_figure(run, v),
+                _provenance(run, (), "plan"), _builds_table(run, v)]
+
+
+def _provenance(run: RunData | None, prefixes: tuple[str, ...], section: str | None = None) -> Any:
     """The records behind a figure as one Markdown table (one component: fast to render)."""
     from dash import dcc
 
     if run is None:
         return dcc.Markdown("no run")
-    rows = provenance_rows(run, prefixes)
+    rows = provenance_rows(run, prefixes, section)
     lines = [f"{run.label}: {len(rows)} records behind these figures (`rareflow sources` "
              "lists the sources).", "", "| figure | sources | confidence | file:line |",
              "|---|---|---|---|"]

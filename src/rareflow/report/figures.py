@@ -26,7 +26,9 @@ def end_stage(results: Results) -> str:
 
 def _place(column: dict[str, int], ncols: int) -> tuple[dict[str, float], dict[str, float]]:
     """x (by column) and y (spread evenly within the column) of every node."""
-    xs, ys, by_col = {}, {}, {}
+    xs: dict[str, float] = {}
+    ys: dict[str, float] = {}
+    by_col: dict[int, list[str]] = {}
     for name, col in column.items():
         by_col.setdefault(col, []).append(name)
     for col, names in by_col.items():

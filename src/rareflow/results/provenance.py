@@ -55,3 +55,36 @@ def provenance_table(scenario: Scenario) -> list[dict[str, Any]]:
     for key, rec in chain_file.processes.items():
         add(f"chain.processes.{key}", rec, (chain_doc.file, chain_doc.line_of(("processes", key))))
     return rows
+
+
+def section_provenance(scenario: Scenario, section: str) -> list[dict[str, Any]]:
+    """The sourced records under one analysis section of the scenario (``stress``, ``plan``,
+    ``recycling``...): every object in it that carries a ``source`` or an ``assumption``,
+    as rows of :func:`provenance_table` (its dotted path as ``figure``)."""
+    from pydantic import BaseModel
+
+    rows: list[dict[str, Any]] = []
+
+    def visit(obj: Any, path: str) -> None:
+        if isinstance(obj, BaseModel):
+            src, asm = getattr(obj, "source", None), getattr(obj, "assumption", None)
+            if isinstance(src, str):
+                src = [src]
+            if (src and not isinstance(src, BaseModel)) or isinstance(asm, str):
+                where = scenario.where(path)
+                rows.append({"figure": path, "kind": "sourced" if src else "assumption",
+                             "sources": list(src or []),
+                             "confidence": getattr(obj, "confidence", None) or (None if src else "low"),
+                             "assumption": asm, "note": getattr(obj, "note", None),
+                             "file": where[0], "line": where[1]})
+            for name in type(obj).model_fields:
+                visit(getattr(obj, name), f"{path}.{name}")
+        elif isinstance(obj, dict):
+            for k, v in obj.items():
+                visit(v, f"{path}.{k}")
+        elif isinstance(obj, (list, tuple)):
+            for i, v in enumerate(obj):
+                visit(v, f"{path}.{i}")
+
+    visit(getattr(scenario.spec, section, None), section)
+    return rows

@@ -25,6 +25,9 @@ DEFINITIONS = {
     "(unlimited draw rate) that would have prevented every shortfall",
 }
 
+#: percentiles of the stress fan (table ``fan``)
+FAN_QUANTILES = (5, 25, 50, 75, 95)
+
 
 def stress_engine(scenario: Any, *, samples: int, seed: int, method: str, monthly: bool,
                   central: bool, workers: int | None = None) -> tuple[Any, Any, Any, Any]:
@@ -44,7 +47,8 @@ class StressResults(ResultsBase):
 
     Tables: ``samples`` (one row per sample and sector of the focus region, as
     ``stress_samples.parquet``), ``parameters`` (the sampled values, one row per sample)
-    and, with ``monthly=True``, ``monthly`` (shortfall share by month)."""
+    and, with ``monthly=True``, ``monthly`` (shortfall share by month and sample) and
+    ``fan`` (its percentiles over the samples, by month and sector)."""
 
     scenario: Any
     compiled: Any
@@ -72,6 +76,8 @@ class StressResults(ResultsBase):
         if self.monthly and self.result.shortfall_share is not None:
             out["monthly"] = {"sample": "", "month": "YYYY-MM", "sector": "",
                               "shortfall_share": "1"}
+            out["fan"] = {"month": "YYYY-MM", "sector": "",
+                          **{f"p{q}": "1" for q in FAN_QUANTILES}}
         return out
 
     # ------------------------------------------------------------------ tables
@@ -121,6 +127,23 @@ class StressResults(ResultsBase):
             "month": np.tile(np.repeat([cs.month_label(t) for t in range(T)], len(sectors)), S),
             "sector": np.tile(np.array(sectors), S * T),
             "shortfall_share": res.shortfall_share[:, :, 0, :].ravel(),
+        })
+
+    def _table_fan(self) -> Any:
+        """The stress fan: per month and sector, percentiles over the samples of the share of
+        the sector's demand unmet that month (``p5`` ... ``p95``; 0 = fully served)."""
+        import numpy as np
+        import pandas as pd
+
+        res, cs = self.result, self.compiled
+        T = res.months
+        sectors = list(res.labels["sectors"])
+        share = np.asarray(res.shortfall_share)[:, :, 0, :]  # sample, month, sector
+        q = np.percentile(share, FAN_QUANTILES, axis=0)  # quantile, month, sector
+        return pd.DataFrame({
+            "month": np.repeat([cs.month_label(t) for t in range(T)], len(sectors)),
+            "sector": np.tile(np.array(sectors), T),
+            **{f"p{p}": q[i].ravel() for i, p in enumerate(FAN_QUANTILES)},
         })
 
     # ------------------------------------------------------------------ xarray, summary

@@ -50,14 +50,16 @@ def _stress(scenario: Any, options: dict[str, Any], seed: int) -> Output:
     # one thread per run: a sweep's parallelism is across runs, and results must not
     # depend on how many threads a worker has
     sc, cs, res, dem = run_stress(scenario, samples, seed, method=method, workers=1,
-                                  central=central)
+                                  central=central, monthly=True)
     from rareflow.results.stress_results import StressResults
 
     # the tables of the results interface (one place builds them)
     api = StressResults(scenario=sc, compiled=cs, result=res, demand=dem, seed=seed,
-                        method=method, central=central)
+                        method=method, central=central, monthly=True)
     S = res.n_samples
-    tables = {"stress_samples": api.table("samples")}
+    # the per-sample table and the fan (monthly percentiles); the monthly table itself
+    # (samples x months x sectors) stays out of the store
+    tables = {"stress_samples": api.table("samples"), "stress_fan": api.table("fan")}
     if cs.parameters:
         tables["stress_parameters"] = api.table("parameters")
     units = "months; t of " + cs.material + "; shares 0-1"

@@ -46,7 +46,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from rareflow.errors import RareflowInputError
+from rareflow.errors import Problem, RareflowInputError
 from rareflow.scenario.types import StrictModel
 from rareflow.store.store import canonical_json, sha256_text
 
@@ -135,7 +135,8 @@ class OverrideBlock(StrictModel):
 class EngineSpec(StrictModel):
     """An engine to run. ``run``: no options. ``stress``: ``samples``, ``method``,
     ``central``. Others (``recycling``, ``plan``, ``economics``): ``options`` passed to
-    ``rareflow.<engine>(scenario, **options)``. ``overrides`` apply to this engine only."""
+    ``rareflow.<engine>(scenario, **options)``. ``overrides`` apply to this engine only;
+    ``scenarios`` (entries of the sweep's ``scenarios:``) limits it to those."""
 
     samples: int | None = Field(None, ge=1, le=1_000_000)
     method: Literal["lhs", "mc"] | None = None
@@ -143,6 +144,9 @@ class EngineSpec(StrictModel):
     seed: int | None = Field(None, ge=0, le=2**32 - 1, description="default: the sweep's seed")
     options: dict[str, Any] = Field(default_factory=dict)
     overrides: OverrideBlock = Field(default_factory=OverrideBlock)
+    scenarios: list[str] | None = Field(
+        None, min_length=1, description="entries of the sweep's scenarios: this engine runs on "
+        "(default: all); e.g. stress only on the scenario with a stress: section")
 
 
 class Answer(StrictModel):
@@ -344,7 +348,16 @@ def load_sweep(name_or_path: str | Path) -> Sweep:
 
     spec, path, doc = load_sweep_file(name_or_path)
     problems = []
-    sources: list[tuple[str, str, str]] = []
+    for engine, e in spec.engines.items():
+        for i, text in enumerate(e.scenarios or []):
+            if text not in spec.scenarios:
+                problems.append(Problem(
+                    f"'{text}' is not one of the sweep's scenarios (allowed: "
+                    f"{', '.join(spec.scenarios)})", doc.file,
+                    doc.line_of(("engines", engine, "scenarios", i)), f"engines.{engine}.scenarios.{i}"))
+    if problems:
+        raise RareflowInputError(problems)
+    sources: list[tuple[str, str, str, str]] = []
     for i, text in enumerate(spec.scenarios):
         src = _scenario_source(text, path.parent)
         try:
@@ -352,15 +365,17 @@ def load_sweep(name_or_path: str | Path) -> Sweep:
         except RareflowInputError as exc:
             problems.extend(exc.problems)
             continue
-        sources.append((sc.name, src, scenario_hash(sc)))
+        sources.append((text, sc.name, src, scenario_hash(sc)))
         del i
     if problems:
         raise RareflowInputError(problems)
     common = combos(spec.overrides, spec.seed)
     runs: list[RunSpec] = []
     seen: set[str] = set()
-    for name, src, h in sources:
+    for text, name, src, h in sources:
         for engine, e in spec.engines.items():
+            if e.scenarios is not None and text not in e.scenarios:
+                continue
             own = combos(e.overrides, spec.seed)
             opts = _engine_options(engine, e)
             seed = e.seed if e.seed is not None else spec.seed
