@@ -135,3 +135,19 @@ def test_palette_follows_position_not_names() -> None:
     assert len({stage_colour(s, a) for s in a}) == 3
     assert region_colour("XX", ["AA"]) == OTHER_COLOUR
     assert region_colour("AA", ["AA", "BB"]) != stage_colour("mine", a)
+
+
+def test_report_opens_with_the_scenarios_scorecard(reports, both) -> None:
+    """The first section is the scorecard; with Vulcan two years late the 10 kt/yr of U.S.
+    magnets is reached later (the years read from the table, not from the scorecard code)."""
+    text = reports["baseline"].read_text(encoding="utf-8")
+    assert SECTION.findall(text)[0][0] == "scorecard"
+
+    def reached(body: str) -> int:
+        rows = re.findall(r"<tr><td>([^<]+)</td><td>[^<]*</td><td>[^<]*</td><td>([^<]+)</td>", body)
+        year = next(y for title, y in rows if "magnet" in title.lower() and "output" in title.lower())
+        return int(year)
+
+    base, late = reached(both["baseline"]["scorecard"]), reached(both["vulcan-late"]["scorecard"])
+    assert late > base
+    assert 'class="verdict pass"' in both["baseline"]["scorecard"]

@@ -52,11 +52,15 @@ def demo(
 
             computed = compute_extra(sc, ReportSettings(samples=samples, sobol_n=sobol_samples),
                                      step)
+            step("scoring the scenario")
+            from rareflow.report.build import scorecard_for
+
+            card = scorecard_for(sc, res)
             step("building the report")
             from rareflow.report.html import build_report
 
             build_report(res, d / "report.html", extra_sections=render_extra(computed),
-                         self_contained=self_contained)
+                         self_contained=self_contained, scorecard=card)
         path = out / "report.html"
     _print_answers(con, a)
     con.print(f"tables: {out / 'tables'}   answers: {out / 'answers.json'}")

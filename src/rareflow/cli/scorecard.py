@@ -11,23 +11,15 @@ from rareflow.cli.common import console, handle_errors, load_scenario_reporting
 
 
 def _fmt(x: Any, unit: str) -> str:
-    if x is None or (isinstance(x, float) and x != x):
-        return "-"
-    if unit == "1":
-        return f"{x:.1%}"
-    if unit == "USD":
-        return f"{x / 1e6:,.0f} MUSD"
-    if unit == "" and isinstance(x, float) and abs(x) < 10:
-        return f"{x:.3g}"
-    return f"{x:,.0f} {unit}".rstrip() if isinstance(x, int | float) else str(x)
+    from rareflow.metrics.scorecard import format_value
+
+    return format_value(x, unit)
 
 
 def _sources(src: Any) -> str:
-    if isinstance(src, dict) and "assumption" in src:
-        return "assumption"
-    if isinstance(src, list | tuple):
-        return ", ".join(str(s) for s in src)
-    return "" if src is None else str(src)
+    from rareflow.metrics.scorecard import source_text
+
+    return source_text(src)
 
 
 @handle_errors

@@ -15,7 +15,7 @@ import numpy as np
 
 from rareflow.metrics import stage as sm
 
-__all__ = ["Measure", "Scorecard", "scorecard"]
+__all__ = ["Measure", "Scorecard", "format_value", "scorecard", "source_text"]
 
 PASS, FAIL, NOT_ASSESSED = "pass", "fail", "not assessed"
 
@@ -219,3 +219,25 @@ def scorecard(results: Any, *, spec: dict[str, Any] | None = None,
                 for k, v in (spec.get("measures") or {}).items()]
     return Scorecard(scenario=str(results.scenario.name), region=region,
                      years=(results.years[0], results.years[-1]), measures=measures)
+
+
+def format_value(x: Any, unit: str) -> str:
+    """A measure's value for people: shares as %, USD as MUSD, tonnes with separators."""
+    if x is None or (isinstance(x, float) and x != x):
+        return "-"
+    if unit == "1":
+        return f"{x:.1%}"
+    if unit == "USD":
+        return f"{x / 1e6:,.0f} MUSD"
+    if unit == "" and isinstance(x, float) and abs(x) < 10:
+        return f"{x:.3g}"
+    return f"{x:,.0f} {unit}".rstrip() if isinstance(x, int | float) else str(x)
+
+
+def source_text(src: Any) -> str:
+    """A measure's source ids as one line ('assumption' for an assumption)."""
+    if isinstance(src, dict) and "assumption" in src:
+        return "assumption"
+    if isinstance(src, list | tuple):
+        return ", ".join(str(s) for s in src)
+    return "" if src is None else str(src)

@@ -21,4 +21,18 @@ def build(scenario: Any, path: str | Path, settings: Any = None, *,
     res = run_static(sc)
     computed = compute_extra(sc, settings)
     return build_report(res, path, extra_sections=render_extra(computed),
-                        self_contained=self_contained)
+                        self_contained=self_contained, scorecard=scorecard_for(sc, res))
+
+
+def scorecard_for(scenario: Any, results: Any, samples: int = 200, seed: int = 1) -> Any:
+    """The scorecard of ``results`` (the static run of ``scenario``), with the economics
+    measures priced when the scenario has an ``economics:`` section (``samples`` price paths,
+    as ``rareflow scorecard``)."""
+    from rareflow.metrics.scorecard import scorecard
+
+    econ = None
+    if getattr(scenario.spec, "economics", None) is not None:
+        from rareflow.results.economics_results import economics
+
+        econ = economics(scenario, samples=samples, seed=seed).summary()
+    return scorecard(results, economics_summary=econ)

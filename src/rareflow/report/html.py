@@ -29,6 +29,7 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f3f5f7} td.num{text-align:right;font-variant-numeric:tabular-nums}
 .ok{color:#1a7f37;font-weight:600} .bad{color:#b42318;font-weight:600}
+td.verdict{font-weight:600} td.pass{color:#1a7f37} td.fail{color:#b42318} td.na{color:#8a6d00}
 .answer{background:#f6f8fa;border-left:4px solid #1b2a3a;padding:10px 14px;margin:10px 0}
 .small{font-size:12px;color:#555} details{margin:8px 0}
 nav.toc{background:#f6f8fa;border:1px solid #ddd;padding:8px 16px;margin:14px 0}
@@ -210,9 +211,14 @@ def _unique(sections: list[Section]) -> list[Section]:
     return out
 
 
-def report_sections(results: Results, extra_sections: list[Any] | None = None) -> list[Section]:
+def report_sections(results: Results, extra_sections: list[Any] | None = None,
+                    scorecard: Any = None) -> list[Section]:
     """Every section of the report for ``results``, in order (no engine run here beyond the
-    results' own tables: ``extra_sections`` come computed)."""
+    results' own tables: ``extra_sections`` come computed). ``scorecard`` (a
+    :class:`~rareflow.metrics.scorecard.Scorecard` of these results) opens the report; without
+    one it is computed from ``results`` alone (measures needing an economics run are then
+    not assessed, with the reason)."""
+    from rareflow.report import section_scorecard
     from rareflow.report.section_world import sections as world_sections
 
     region = results.arrays.focus_region
@@ -229,7 +235,12 @@ def report_sections(results: Results, extra_sections: list[Any] | None = None) -
               "region (from the trade flows). 'Unsold' is production neither used nor exported "
               "in the model (stock build or unmodelled use); it is shown as its own grey node, "
               "not as an export.</p>")
+    if scorecard is None:
+        from rareflow.metrics.scorecard import scorecard as score
+
+        scorecard = score(results)
     out = [
+        section_scorecard.render(scorecard, mine),
         Section("answers", "Answers", _answers_html(a, results), mine),
         Section("chain", "The chain", chain, mine),
         Section("import-reliance", "Import reliance",
@@ -249,7 +260,8 @@ def report_sections(results: Results, extra_sections: list[Any] | None = None) -
 
 
 def build_report(results: Results, path: str | Path, *,
-                 extra_sections: list[Any] | None = None, self_contained: bool = False) -> Path:
+                 extra_sections: list[Any] | None = None, self_contained: bool = False,
+                 scorecard: Any = None) -> Path:
     """Write the HTML report for ``results`` to ``path`` (atomically) and return the path.
 
     ``extra_sections`` are :class:`~rareflow.report.section.Section` objects (or (title,
@@ -260,7 +272,7 @@ def build_report(results: Results, path: str | Path, *,
 
     out = Path(path)
     region = results.arrays.focus_region
-    sections = report_sections(results, extra_sections)
+    sections = report_sections(results, extra_sections, scorecard)
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     script = plotly_script(out.parent, self_contained)
     doc = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
