@@ -43,8 +43,11 @@ def scorecard(
 
         econ = economics(sc, samples=samples).summary()
     card = build(res, economics_summary=econ)
+    from rareflow.metrics.environment import environment, environment_summary
+
+    env = environment_summary(environment(res), card.region, sorted({card.years[0], card.years[1]}))
     if as_json:
-        print(json.dumps(card.as_dict(), indent=2, allow_nan=False))
+        print(json.dumps({**card.as_dict(), "environment": env}, indent=2, allow_nan=False))
         return
     from rich.table import Table
 
@@ -71,3 +74,21 @@ def scorecard(
             shown = ", ".join(f"{k}={_fmt(v, '') if isinstance(v, float) else v}"
                               for k, v in m.figures.items())
             out.print(f"  {m.title}: {shown}")
+    _print_environment(out, env, card.region)
+
+
+def _print_environment(out: Any, env: dict[str, Any], region: str) -> None:
+    """One line per year and indicator: the region's and the world's totals, the stages
+    with a factor, and how many processes have none (docs/indicators.md)."""
+    out.print("Environment (factors from data/reference/environment.yaml; uncovered activity "
+              "is not counted, see docs/indicators.md):")
+    for year, blocks in env["years"].items():
+        for v, unit in env["units"].items():
+            covered = [s for s, c in blocks["world"][f"{v}_coverage_by_stage"].items() if c > 0]
+            if not covered:
+                out.print(f"  {year} {v}: not computed (no process of the chain has a factor)")
+                continue
+            out.print(f"  {year} {v}: {region} {blocks[region][v]:,.0f} {unit}, world "
+                      f"{blocks['world'][v]:,.0f} {unit}; covered stages: "
+                      f"{', '.join(covered) or 'none'}; {len(env['not_covered'][v])} processes "
+                      "without a factor")
