@@ -152,7 +152,7 @@ def fan_figure(runs: list[RunData], sector: str) -> Any:
                                       "over the samples)"))
 
 
-def _sector_points(runs: list[RunData], keys: tuple[str, ...], fmt: str) -> tuple[Any, list[str]]:
+def _sector_points(runs: list[RunData], keys: tuple[str, ...], fmt: str) -> Any:
     """Median markers with P5-P95 whiskers per sector, one trace per run and key."""
     import plotly.graph_objects as go
 
@@ -160,10 +160,8 @@ def _sector_points(runs: list[RunData], keys: tuple[str, ...], fmt: str) -> tupl
     from rareflow.report.palette import STAGE_PALETTE
 
     fig = go.Figure()
-    sectors: list[str] = []
     for i, run in enumerate(runs):
         rows = stress_rows(run)
-        sectors = sectors or [r["sector"] for r in rows]
         for j, key in enumerate(keys):
             p50 = [r[f"{key}_p50"] for r in rows]
             fig.add_trace(go.Scatter(
@@ -176,12 +174,12 @@ def _sector_points(runs: list[RunData], keys: tuple[str, ...], fmt: str) -> tupl
                 name=f"{key.replace('_', ' ')}: {run.label}",
                 hovertemplate="%{x}: median %{y:" + fmt + "}<extra></extra>"))
     fig.update_xaxes(title_text="sector")
-    return fig, sectors
+    return fig
 
 
 def survive_figure(runs: list[RunData]) -> Any:
     """Time to survive and to recover by sector: median, whiskers P5-P95 (months)."""
-    fig, _ = _sector_points(runs, ("time_to_survive_months", "time_to_recover_months"), ",.1f")
+    fig = _sector_points(runs, ("time_to_survive_months", "time_to_recover_months"), ",.1f")
     fig.update_yaxes(title_text="months from the disruption start", rangemode="tozero")
     return _legend_below(_layout(fig, "Time to survive and to recover by sector (months; median, "
                                       "P5-P95)"), 560)
@@ -190,7 +188,7 @@ def survive_figure(runs: list[RunData]) -> Any:
 def stockpile_figure(runs: list[RunData]) -> Any:
     """Stockpile needed by sector (t of the stressed material): median, whiskers P5-P95."""
     material = next((str(r.summary.get("material")) for r in runs if r.summary.get("material")), "")
-    fig, _ = _sector_points(runs, ("stockpile_needed_t",), ",.0f")
+    fig = _sector_points(runs, ("stockpile_needed_t",), ",.0f")
     fig.update_yaxes(title_text=f"t of {material}", rangemode="tozero")
     return _legend_below(_layout(fig, f"Stockpile preventing every shortfall, by sector (t of "
                                       f"{material}; median, P5-P95)"), 560)

@@ -33,16 +33,11 @@ def scorecard(
     """Score a scenario against the field's success measures (targets and sources in
     data/reference/indicators_targets.yaml). Exit 0 whatever the verdicts; 2 on bad input."""
     import rareflow
-    from rareflow.metrics.scorecard import scorecard as build
+    from rareflow.report.build import scorecard_for
 
     sc = load_scenario_reporting(scenario)
     res = rareflow.run(sc)
-    econ = None
-    if getattr(sc.spec, "economics", None) is not None:
-        from rareflow.results.economics_results import economics
-
-        econ = economics(sc, samples=samples).summary()
-    card = build(res, economics_summary=econ)
+    card = scorecard_for(sc, res, samples=samples)
     from rareflow.metrics.environment import environment, environment_summary
 
     env = environment_summary(environment(res), card.region, sorted({card.years[0], card.years[1]}))

@@ -24,15 +24,16 @@ def build(scenario: Any, path: str | Path, settings: Any = None, *,
                         self_contained=self_contained, scorecard=scorecard_for(sc, res))
 
 
-def scorecard_for(scenario: Any, results: Any, samples: int = 200, seed: int = 1) -> Any:
+def scorecard_for(scenario: Any, results: Any, samples: int = 200) -> Any:
     """The scorecard of ``results`` (the static run of ``scenario``), with the economics
-    measures priced when the scenario has an ``economics:`` section (``samples`` price paths,
-    as ``rareflow scorecard``)."""
+    measures priced when the scenario has an ``economics:`` section (``samples`` price paths
+    at the economics engine's default seed): what ``rareflow scorecard`` prints and the
+    report opens with."""
     from rareflow.metrics.scorecard import scorecard
 
     econ = None
     if getattr(scenario.spec, "economics", None) is not None:
         from rareflow.results.economics_results import economics
 
-        econ = economics(scenario, samples=samples, seed=seed).summary()
+        econ = economics(scenario, samples=samples).summary()
     return scorecard(results, economics_summary=econ)

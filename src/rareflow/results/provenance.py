@@ -7,6 +7,17 @@ from typing import Any
 from rareflow.scenario.model import Scenario
 
 
+def _row(figure: str, sources: list[str], rec: Any, where: tuple[str, int | None]) -> dict[str, Any]:
+    """One provenance row: ``rec`` carries ``confidence``, ``assumption`` and ``note`` (any
+    may be missing); without sources it is an assumption, of low confidence unless stated."""
+    assumption = getattr(rec, "assumption", None)
+    return {"figure": figure, "kind": "sourced" if sources else "assumption",
+            "sources": list(sources),
+            "confidence": getattr(rec, "confidence", None) or ("low" if assumption else None),
+            "assumption": assumption, "note": getattr(rec, "note", None),
+            "file": where[0], "line": where[1]}
+
+
 def provenance_table(scenario: Scenario) -> list[dict[str, Any]]:
     """One row per sourced record: figure, kind (sourced | assumption), sources,
     confidence, note or assumption text, file and line."""
@@ -16,17 +27,8 @@ def provenance_table(scenario: Scenario) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
 
     def add(figure: str, rec: Any, where: tuple[str, int | None]) -> None:
-        if rec is None:
-            return
-        rows.append({
-            "figure": figure,
-            "kind": "sourced" if rec.source else "assumption",
-            "sources": list(rec.source or []),
-            "confidence": rec.confidence or ("low" if rec.assumption else None),
-            "assumption": rec.assumption,
-            "note": rec.note,
-            "file": where[0], "line": where[1],
-        })
+        if rec is not None:
+            rows.append(_row(figure, list(rec.source or []), rec, where))
 
     for section in ("facilities", "production", "self_supply", "demand"):
         for key, rec in getattr(spec, section).items():
@@ -38,13 +40,7 @@ def provenance_table(scenario: Scenario) -> list[dict[str, Any]]:
             if fig is None:
                 continue
             path = f"facilities.{key}.plant.{name}"
-            rows.append({
-                "figure": path, "kind": "sourced" if fig.source else "assumption",
-                "sources": [fig.source] if fig.source else [],
-                "confidence": fig.confidence or ("low" if fig.assumption else None),
-                "assumption": fig.assumption, "note": fig.note,
-                "file": scenario.where(path)[0], "line": scenario.where(path)[1],
-            })
+            rows.append(_row(path, [fig.source] if fig.source else [], fig, scenario.where(path)))
     for key, rec in spec.trade.import_shares.items():
         add(f"trade.import_shares.{key}", rec, scenario.where(f"trade.import_shares.{key}"))
     for key, rec in spec.region_groups.items():
@@ -71,12 +67,7 @@ def section_provenance(scenario: Scenario, section: str) -> list[dict[str, Any]]
             if isinstance(src, str):
                 src = [src]
             if (src and not isinstance(src, BaseModel)) or isinstance(asm, str):
-                where = scenario.where(path)
-                rows.append({"figure": path, "kind": "sourced" if src else "assumption",
-                             "sources": list(src or []),
-                             "confidence": getattr(obj, "confidence", None) or (None if src else "low"),
-                             "assumption": asm, "note": getattr(obj, "note", None),
-                             "file": where[0], "line": where[1]})
+                rows.append(_row(path, list(src or []), obj, scenario.where(path)))
             for name in type(obj).model_fields:
                 visit(getattr(obj, name), f"{path}.{name}")
         elif isinstance(obj, dict):
