@@ -86,9 +86,12 @@ def build_pyomo(p: PlanInputs) -> pyo.ConcreteModel:
     opt_idx = [(r, q, o) for r, q, o in itertools.product(R, P, O)
                if not np.isnan(capex[ri[r], pi[q], oi[o]])]
     opt_set = set(opt_idx)
-    can_run = {(r, q) for r, q in itertools.product(R, P)
-               if existing[ri[r], pi[q]].max() > 0
-               or any((r, q, o) in opt_set for o in O)}
+    cap_of = ({q: str(b) for q, b in zip(P, p.capacity_of.values, strict=True)}
+              if p.capacity_of is not None else {q: q for q in P})
+    own = {(r, q) for r, q in itertools.product(R, P)
+           if existing[ri[r], pi[q]].max() > 0 or any((r, q, o) in opt_set for o in O)}
+    # a grade variant runs wherever the line whose capacity it shares can
+    can_run = {(r, q) for r, q in itertools.product(R, P) if (r, cap_of[q]) in own}
     m.KI = pyo.Set(initialize=[(r, q, o, y) for (r, q, o) in opt_idx for y in Y], dimen=4)
     m.XI = pyo.Set(initialize=[(s, r, q, y) for s in S for (r, q) in sorted(can_run, key=str)
                                for y in Y if live(s, y)], dimen=4)
@@ -159,10 +162,11 @@ def build_pyomo(p: PlanInputs) -> pyo.ConcreteModel:
                                     m.newcap[r, q, o, y] <= maxcap[ri[r], pi[q], oi[o]])
 
     def capacity(m, s, r, q, y):
-        return m.act[s, r, q, y] - sum(m.newcap[r, q, o, y] for o in opts_of[(r, q)]) <= \
+        runs = sum(m.act[s, r, v, y] for v in P if cap_of[v] == q and (r, v) in can_run)
+        return runs - sum(m.newcap[r, q, o, y] for o in opts_of[(r, q)]) <= \
             existing[ri[r], pi[q], yi[y]]
 
-    m.capacity = pyo.Constraint(m.XI, rule=capacity)
+    m.capacity = pyo.Constraint([k for k in m.XI if cap_of[k[2]] == k[2]], rule=capacity)
 
     def production(m, s, r, mm, y, procs):
         return sum(float(outcoef[pi[q], mi[mm]]) * m.act[s, r, q, y]
@@ -217,6 +221,11 @@ def build_pyomo(p: PlanInputs) -> pyo.ConcreteModel:
                if live(s, y) and np.isfinite(slimit[ri[r], mi[mm], yi[y]])]
     m.sale_limit = pyo.Constraint(lim_idx, rule=lambda m, s, r, mm, y:
                                   m.sell[s, r, mm, y] <= slimit[ri[r], mi[mm], yi[y]])
+
+    m.sales_from_production = pyo.Constraint(
+        sorted(m.SI, key=str),
+        rule=lambda m, s, r, mm, y: m.sell[s, r, mm, y] - production(m, s, r, mm, y,
+                                                                     procs_out[mm]) <= 0)
 
     cov_rmy = [(r, mm, y) for r, mm, y in itertools.product(R, M, Y)
                if req[ri[r], mi[mm], yi[y]] > 0]

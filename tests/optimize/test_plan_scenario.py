@@ -161,3 +161,24 @@ def test_cli_infeasible_exits_2_with_constraint(tmp_path: Path):
     assert v["status"] == "infeasible" and v["shortfalls"] and "coverage[US" in v["message"]
     # the override replaces the whole schedule: 100 % from 2026 on, so 2026 is short too
     assert any("2026" in str(row) for row in v["shortfalls"])
+
+
+def test_cli_upstream_entry_nothing_consumes_is_located(tmp_path: Path):
+    """Dy metal listed straight after the magnet: no listed process consumes it, so the
+    requirement cannot be walked; the error names the file, line and entry."""
+    f = tmp_path / "bad-upstream.yaml"
+    f.write_text(textwrap.dedent("""
+        name: bad-upstream
+        extends: us-50pct-coverage
+        plan:
+          coverage:
+            upstream:
+              - [magnet_sintered, ndfeb_sintered]
+              - [reduce_dy, dy_metal]
+    """))
+    res = CliRunner().invoke(app, ["plan", str(f), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    text = res.output + (res.stderr if hasattr(res, "stderr") else "")
+    assert f"{f}:8: plan.coverage.upstream.1: no process listed before it consumes dy_metal" \
+        in text
+    assert "alloy_sintered" in text and "Traceback" not in text

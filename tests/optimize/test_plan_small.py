@@ -233,6 +233,30 @@ def test_upstream_requirements_chain():
     # the last process's inputs are not propagated: oxide needs its own chain entry
     assert np.isnan(float(req.sel(region="US", year=2030, material="oxide")))
 
+
+def test_upstream_requirements_branch_at_the_alloy():
+    """The chain branches: alloying needs 0.3 t NdPr metal and 0.01 t Dy metal per t alloy;
+    NdPr metal 1.25 t oxide per t, Dy metal 1.5 t oxide per t; separation yields 1 t NdPr
+    oxide and 0.04 t Dy oxide per t of activity. 50 % of 1000 t magnets at 1.05 t alloy
+    per t: alloy 525, NdPr metal 157.5, Dy metal 5.25, NdPr oxide 196.875, Dy oxide
+    7.875 t."""
+    mats = ["magnet", "alloy", "metal", "dy_metal", "oxide", "dy_oxide"]
+    procs = ["magnet_making", "alloying", "metal_making", "dy_making", "separation"]
+    incoef = da([[0, 1.05, 0, 0, 0, 0], [0, 0, 0.3, 0.01, 0, 0], [0, 0, 0, 0, 1.25, 0],
+                 [0, 0, 0, 0, 0, 1.5], [0, 0, 0, 0, 0, 0]], process=procs, material=mats)
+    outcoef = da([[1, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0],
+                  [0, 0, 0, 1, 0, 0], [0, 0, 0, 0, 1, 0.04]], process=procs, material=mats)
+    demand = da([[[1000.0]] + [[0.0]] * 5], region=["US"], material=mats, year=[2030])
+    chain = [("magnet_making", "magnet"), ("alloying", "alloy"), ("metal_making", "metal"),
+             ("dy_making", "dy_metal"), ("separation", "oxide"), ("separation", "dy_oxide")]
+    req = upstream_requirements(0.5, demand, incoef, outcoef, chain)
+    np.testing.assert_allclose(req.sel(region="US", year=2030, material=mats).values,
+                               [500.0, 525.0, 157.5, 5.25, 196.875, 7.875])
+    # an entry that no process listed before it consumes is refused, with its position
+    with pytest.raises(RareflowInputError, match="no process listed before it consumes"):
+        upstream_requirements(0.5, demand, incoef, outcoef,
+                              [("magnet_making", "magnet"), ("dy_making", "dy_metal")])
+
 @settings(max_examples=5, deadline=None)
 @given(
     demand=st.floats(60.0, 150.0),

@@ -10,7 +10,7 @@ production rows that are not facilities are not counted as capacity.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,9 @@ class PlanMeta:
     option_provenance: dict[str, str]
     option_capex_per_t: dict[str, float]
     coverage_materials: list[str]
+    process_stage: dict[str, str] = field(default_factory=dict)
+    process_basis: dict[str, str] = field(default_factory=dict)
+    """[process] the material a build's t/yr is measured in (its capacity basis)."""
 
 
 def _problem(scenario: Any, path: str, message: str) -> Problem:
@@ -158,6 +161,15 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
         varopex[:, P.index(proc)] = oc.variable_opex * 1000.0
     if problems:
         raise RareflowInputError(problems)
+    # grade variants of a line (e.g. traction-grade magnets) run on the base line's
+    # capacity at its operating cost, unless a cost is given for the variant itself
+    capacity_of = np.array([""] * len(P), dtype=object)
+    for base, variants in chain.grade_variants.items():
+        for v in variants.values():
+            k = P.index(v)
+            capacity_of[k] = base
+            if not varopex[:, k].any():
+                varopex[:, k] = varopex[:, P.index(base)]
 
     # demand: focus region's final demand of the coverage material's stage products
     cov_mat = plan.coverage.material
@@ -277,8 +289,12 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
                                      f"unknown process or material ({proc}, {mat})"))
     if problems:
         raise RareflowInputError(problems)
-    req = upstream_requirements(share_da, demand_da, incoef, outcoef,
-                                [tuple(x) for x in plan.coverage.upstream])
+    try:
+        req = upstream_requirements(share_da, demand_da, incoef, outcoef,
+                                    [tuple(x) for x in plan.coverage.upstream])
+    except RareflowInputError as e:
+        raise RareflowInputError([_problem(scenario, f"plan.{q.path}", q.message)
+                                  for q in e.problems]) from None
     req = req.reindex({MATERIAL: M}).where(lambda x: x > 0)
 
     inp = PlanInputs(
@@ -312,6 +328,7 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
         unmet_penalty=float(plan.unmet_penalty) * 1000.0,
         discount_rate=float(plan.discount_rate),
         base_year=years[0],
+        capacity_of=da(capacity_of, {PROCESS: P}),
         option_label=da(np.array([[[names.get(o, o) for o in options]] * len(P)] * R,
                                  dtype=object), co_rpo),
     )
@@ -319,7 +336,9 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
         region=region, regions=regions, years=years, variant=variant, recycling=recycling,
         allied=allied_on, option_names=names, option_provenance=prov,
         option_capex_per_t=per_t,
-        coverage_materials=[m for _, m in plan.coverage.upstream],
+        coverage_materials=list(dict.fromkeys(m for _, m in plan.coverage.upstream)),
+        process_stage=dict(zip(chain.processes, chain.process_stage, strict=True)),
+        process_basis=dict(zip(chain.processes, chain.activity_basis, strict=True)),
     )
     return inp, meta
 
@@ -386,7 +405,9 @@ def summarise(entry: dict[str, Any]) -> dict[str, Any]:
     for row in r.build_table(tol=0.5).itertuples(index=False):
         builds.append({
             "option": row.option, "name": meta.option_names.get(row.option, row.option),
-            "region": row.region, "process": row.process, "year": int(row.year),
+            "region": row.region, "process": row.process,
+            "stage": meta.process_stage.get(row.process, ""),
+            "material": meta.process_basis.get(row.process, ""), "year": int(row.year),
             "build_t_per_yr": float(row.build_t_per_yr),
             "capex_usd": float(row.build_t_per_yr) * meta.option_capex_per_t.get(row.option, 0),
             "provenance": meta.option_provenance.get(row.option, ""),

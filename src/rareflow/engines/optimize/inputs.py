@@ -68,6 +68,7 @@ class PlanInputs:
         [none]
     trade_cost : [material], USD/t paid on every tonne imported  [0]
     sale_price : [region, material, year], USD/t; NaN = no market  [no market]
+        A region sells only what it makes there (imports are not resold).
     sale_limit : [region, material, year], t/yr the market takes  [inf]
     disposal_cost : [region, material], USD/t to store or dispose; NaN = not allowed  [none]
     feed_availability : [region, material, year], t/yr of a local feed (scrap for
@@ -76,6 +77,10 @@ class PlanInputs:
     coverage_requirement : [region, material, year], t/yr that must come from domestic
         production (not exported) plus imports from allied origins, in every scenario;
         NaN = no target. See :func:`rareflow.engines.optimize.upstream_requirements`.
+    capacity_of : [process], str -- the process whose capacity this one runs on ('' = its
+        own). Grade variants of a magnet or alloy line run on the base line's capacity:
+        Σ activity of the base and its variants ≤ the base's capacity. A variant has no
+        capacity, build option or existing plant of its own  [each its own]
     unmet_penalty : [material] or float, USD/t  [1e6]
     discount_rate : float, 1/yr  [0.07]
     base_year : int  [first year] -- costs are discounted to this year
@@ -113,6 +118,8 @@ class PlanInputs:
     """[material] bool: may be imported/exported  [materials with any import price]."""
     option_label: xr.DataArray | None = None
     """[region, process, option] str: a display name (e.g. facility) for error messages."""
+    capacity_of: xr.DataArray | None = None
+    """[process] str: the process whose capacity this one shares ('' = its own)."""
 
     def replace(self, **changes: Any) -> PlanInputs:
         """A copy with some fields changed (the original is left alone)."""
@@ -404,7 +411,37 @@ def prepare(inp: PlanInputs) -> PlanInputs:
         feed_cost=feed_cost, coverage_requirement=cov, unmet_penalty=penalty,
         discount_rate=float(inp.discount_rate), base_year=base_year,
         tradeable=tradeable, option_label=inp.option_label,
+        capacity_of=_capacity_of(inp, processes, existing, capex),
     )
+
+
+def _capacity_of(inp: PlanInputs, processes: pd.Index, existing: xr.DataArray,
+                 capex: xr.DataArray) -> xr.DataArray | None:
+    """``capacity_of`` completed (each process named, itself where ''), or None when every
+    process has its own capacity; a variant must not have capacity of its own."""
+    if inp.capacity_of is None:
+        return None
+    given = inp.capacity_of.reindex({PROCESS: processes}).fillna("")
+    names = np.array([str(v) or str(p) for p, v in zip(processes, given.values, strict=True)],
+                     dtype=object)
+    problems: list[Problem] = []
+    for proc, base in zip(processes, names, strict=True):
+        if base == proc:
+            continue
+        if base not in processes:
+            _err(problems, f"unknown process '{base}' for {proc}", f"capacity_of.{proc}")
+        elif names[processes.get_loc(base)] != base:
+            _err(problems, f"{base} itself runs on another process's capacity",
+                 f"capacity_of.{proc}")
+        if float(existing.sel({PROCESS: proc}).max()) > 0 or \
+                bool(capex.sel({PROCESS: proc}).notnull().any()):
+            _err(problems, f"{proc} runs on {base}'s capacity and cannot have its own "
+                 "(existing capacity or a build option)", f"capacity_of.{proc}")
+    if problems:
+        raise RareflowInputError(problems)
+    if all(b == p for p, b in zip(processes, names, strict=True)):
+        return None
+    return xr.DataArray(names, coords={PROCESS: processes}, dims=[PROCESS])
 
 
 def _check_lumps(inp: PlanInputs, offered: xr.DataArray, min_build: xr.DataArray,
@@ -458,10 +495,15 @@ def upstream_requirements(
 
     ``chain`` lists (process, main output material) from the final stage upstream, e.g.
     ``[("magnet_making", "magnet"), ("alloying", "alloy"), ("metal_making", "metal"),
-    ("separation", "ndpr_oxide"), ...]``. For the final material ``m0`` the requirement is
-    ``share * demand[m0]``; walking upstream, the activity needed is
-    ``a_k = req[m_k] / out[p_k, m_k]`` and the requirement of the next material is
-    ``req[m_{k+1}] = a_k * in[p_k, m_{k+1}]``.
+    ("separation", "ndpr_oxide"), ...]``. It may branch: an alloy needs NdPr metal and Dy
+    metal, so ``("dy_reduction", "dy_metal")`` may follow the NdPr entries.
+
+    For the first material ``m0`` the requirement is ``share * demand[m0]``. Every later
+    entry ``(p_k, m_k)`` is fed by the processes listed before it:
+    ``req[m_k] = sum_{j<k} a_j * in[p_j, m_k]`` (plus ``share * demand[m_k]`` where m_k
+    has final demand itself, e.g. a second magnet grade), and the activity it needs is
+    ``a_k = req[m_k] / out[p_k, m_k]``. For a linear chain this is the walk from one stage
+    to the next; an entry with neither demand nor an earlier consumer is an error.
 
     Parameters
     ----------
@@ -473,18 +515,31 @@ def upstream_requirements(
     -------
     DataArray [region, material, year], t/yr; NaN for materials not on the chain.
     """
-    proc0, mat0 = chain[0]
-    req = {mat0: share * demand.sel({MATERIAL: mat0}, drop=True)}
+    req: dict[str, xr.DataArray] = {}
+    acts: list[tuple[str, xr.DataArray]] = []
+    final = {str(m) for m in demand[MATERIAL].values
+             if float(abs(demand.sel({MATERIAL: m})).max()) > 0}
     for k, (proc, mat) in enumerate(chain):
+        coefs = [(float(input_coef.sel({PROCESS: p, MATERIAL: mat})), a) for p, a in acts]
+        if k == 0 or mat in final:
+            need = share * demand.sel({MATERIAL: mat}, drop=True)
+            need = need + sum(c * a for c, a in coefs if c > 0)
+        else:
+            if not any(c > 0 for c, _ in coefs):
+                users = [str(p) for p in input_coef[PROCESS].values
+                         if float(input_coef.sel({PROCESS: p, MATERIAL: mat})) > 0]
+                raise RareflowInputError.single(
+                    f"no process listed before it consumes {mat} (list first a process "
+                    f"that uses it: {', '.join(users[:6]) or 'none does'})",
+                    path=f"coverage.upstream.{k}")
+            need = sum(c * a for c, a in coefs if c > 0)
+        req[mat] = req[mat] + need if mat in req else need
         out = float(output_coef.sel({PROCESS: proc, MATERIAL: mat}))
         if out <= 0:
             raise RareflowInputError.single(
-                f"process {proc} has no output of {mat}", path="coverage.chain"
+                f"process {proc} has no output of {mat}", path=f"coverage.upstream.{k}"
             )
-        act = req[mat] / out
-        if k + 1 < len(chain):
-            nxt = chain[k + 1][1]
-            req[nxt] = act * float(input_coef.sel({PROCESS: proc, MATERIAL: nxt}))
+        acts.append((proc, need / out))
     mats = pd.Index(demand[MATERIAL].values, name=MATERIAL)
     extra = [m for m in req if m not in set(mats)]
     mats = mats.append(pd.Index(extra, name=MATERIAL))

@@ -45,6 +45,7 @@ FAMILIES = (
     "origin_pool",
     "no_reexport",
     "sale_limit",
+    "sales_from_production",
     "coverage",
     "min_build",
     "build_on",
@@ -81,6 +82,9 @@ def _live(p: PlanInputs) -> xr.DataArray:
 
 def _mask_act(p: PlanInputs) -> xr.DataArray:
     can = (p.existing_capacity.max(YEAR) > 0) | p.capex.notnull().any(OPTION)
+    if p.capacity_of is not None:  # a grade variant runs wherever its base line can
+        can = xr.DataArray(can.sel({PROCESS: p.capacity_of.values}).values,
+                           coords=can.coords, dims=can.dims)
     m = can.expand_dims({SCENARIO: p.probability[SCENARIO]}).broadcast_like(
         p.existing_capacity
     ) & _live(p)
@@ -227,10 +231,17 @@ def define_max_capacity(m: linopy.Model, p: PlanInputs, w: Weights) -> None:
 
 
 def define_capacity(m: linopy.Model, p: PlanInputs, w: Weights) -> None:
-    """X[s,r,p,y] − Σ_o K[r,p,o,y] ≤ existing[r,p,y]."""
+    """Σ_{q: cap(q)=p} X[s,r,q,y] − Σ_o K[r,p,o,y] ≤ existing[r,p,y]   (cap(q) = q unless
+    ``capacity_of`` puts grade variants on their base line's capacity)."""
     X, K = _v(m, "activity"), _v(m, "new_capacity")
+    mask = _mask_act(p)
+    if p.capacity_of is not None:
+        grp = p.capacity_of.rename("_capacity_of")
+        X = X.groupby(grp).sum().rename({"_capacity_of": PROCESS}).reindex(
+            {PROCESS: p.capacity_of[PROCESS]}).fillna(0)
+        mask = mask & (p.capacity_of == p.capacity_of[PROCESS])
     lhs = X - K.sum(OPTION)
-    m.add_constraints(lhs <= p.existing_capacity, name="capacity", mask=_mask_act(p))
+    m.add_constraints(lhs <= p.existing_capacity, name="capacity", mask=mask)
 
 
 def define_material_balance(m: linopy.Model, p: PlanInputs, w: Weights) -> None:
@@ -304,6 +315,15 @@ def define_sale_limit(m: linopy.Model, p: PlanInputs, w: Weights) -> None:
     lim = p.sale_limit
     mask = _sry(p, p.sale_price.notnull() & np.isfinite(lim))
     m.add_constraints(S <= lim.where(np.isfinite(lim), 0.0), name="sale_limit", mask=mask)
+
+
+def define_sales_from_production(m: linopy.Model, p: PlanInputs, w: Weights) -> None:
+    """S[s,r,m,y] − Σ_p out[p,m]·X[s,r,p,y] ≤ 0: a co-product market takes what the region
+    makes, so an import cannot be resold there (where the sale price equals the import
+    price that cycle would be free, and would fill the reported flows)."""
+    mask = _sry(p, p.sale_price.notnull())
+    m.add_constraints(_v(m, "sales") - _production(m, p) <= 0, name="sales_from_production",
+                      mask=mask)
 
 
 def define_coverage(m: linopy.Model, p: PlanInputs, w: Weights) -> None:
@@ -400,6 +420,7 @@ def build_model(p: PlanInputs, *, relax_coverage: bool = False,
         define_origin_pool,
         define_no_reexport,
         define_sale_limit,
+        define_sales_from_production,
         define_coverage,
         define_lumps,
     ):
