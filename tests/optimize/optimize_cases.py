@@ -63,3 +63,33 @@ def two_region(
         discount_rate=0.0,
     )
     return inp
+
+
+def graded(*, shared: bool = True, variant_capex: bool = False) -> PlanInputs:
+    """One region, a magnet line ``make`` (60 t/yr existing) and its high-grade variant
+    ``make_hi``; demand 40 t of magnets and 50 t of high-grade magnets. A new ``make``
+    line costs 1000 USD per t/yr over 10 years at r = 0 (100/yr) plus 20/yr fixed:
+    120 USD per t/yr-year against an unmet penalty of 1000 USD/t. Variable cost 10 USD/t.
+
+    Shared capacity: 60 + 30 built = 90 t made (40 + 50); cost 30 x 120 + 90 x 10 = 4,500.
+    """
+    procs, mats = ["make", "make_hi"], ["magnet", "magnet_hi"]
+    capex = [[[1000.0], [np.nan]]]
+    if variant_capex:
+        capex = [[[1000.0], [1000.0]]]
+    opt = {OPTION: ["line"]}
+    return PlanInputs(
+        demand=da([[[40.0], [50.0]]], region=["A"], material=mats, year=[2030]),
+        input_coef=da([[0.0, 0.0], [0.0, 0.0]], process=procs, material=mats),
+        output_coef=da([[1.0, 0.0], [0.0, 1.0]], process=procs, material=mats),
+        existing_capacity=da([[[60.0], [0.0]]], region=["A"], process=procs, year=[2030]),
+        capex=da(capex, region=["A"], process=procs, **opt),
+        fixed_opex=da([[[20.0], [20.0]]], region=["A"], process=procs, **opt),
+        lifetime=da([[[10.0], [10.0]]], region=["A"], process=procs, **opt),
+        var_opex=da([[10.0, 10.0]], region=["A"], process=procs),
+        unmet_penalty=1000.0,
+        discount_rate=0.0,
+        capacity_of=(xr.DataArray(np.array(["", "make"], dtype=object),
+                                  coords={"process": procs}, dims=["process"])
+                     if shared else None),
+    )

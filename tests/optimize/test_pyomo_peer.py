@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from optimize_cases import graded
 
 from rareflow.engines.optimize import build_model, prepare, solve_model
 from rareflow.engines.optimize.synthetic import synthetic_problem
@@ -15,9 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 pyomo_reference = pytest.importorskip("pyomo_reference")
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_same_objective_and_size_as_pyomo(seed):
-    p = prepare(synthetic_problem(4, 6, 3, seed=seed))
+def _agree(p) -> None:
+    """Both models solve ``p`` to the same optimum with the same rows and columns."""
     m = build_model(p)
     status, _ = solve_model(m, {"solver": "simplex"})
     assert status == "ok"
@@ -27,6 +27,16 @@ def test_same_objective_and_size_as_pyomo(seed):
     assert m.objective.value == pytest.approx(obj, rel=1e-6)
     assert m.nvars == pm.nvariables()
     assert m.ncons == pm.nconstraints()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_same_objective_and_size_as_pyomo(seed):
+    _agree(prepare(synthetic_problem(4, 6, 3, seed=seed)))
+
+
+def test_grade_variants_on_shared_capacity_as_pyomo():
+    """A high-grade variant running on its base line's capacity (``capacity_of``)."""
+    _agree(prepare(graded()))
 
 
 def test_same_objective_as_pyomo_compressed():

@@ -1,9 +1,10 @@
 """The field's success measures of a scenario (``rareflow scorecard``).
 
 Targets, units, comparisons and sources come from ``data/reference/indicators_targets.yaml``;
-values from the scenario's static run (and its recycling settings, and its economics section
-when it has one). Each measure reads ``pass`` (target met at the horizon's last year),
-``fail`` (not met: the gap at the horizon is given) or ``not assessed`` (with the reason).
+values from the scenario's static run (and its recycling settings, its economics section
+and its build plan when it has them: ``plan_*`` measures read the plan's base variant).
+Each measure reads ``pass`` (target met at the horizon's last year), ``fail`` (not met: the
+gap at the horizon is given) or ``not assessed`` (with the reason).
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def _stage_flows(results: Any, name: str) -> np.ndarray:
 
 
 def _measure(mid: str, spec: dict[str, Any], results: Any, ri: int,
-             economics: Any) -> Measure:
+             economics: Any, plan: dict[str, Any] | None = None) -> Measure:
     kind = str(spec.get("kind", ""))
     m = results.stage_metrics
     years = results.years
@@ -162,12 +163,129 @@ def _measure(mid: str, spec: dict[str, Any], results: Any, ri: int,
         out.note = (out.note or "") + " Value: the lower of the two routes' recovery settings " \
             "(collection is not part of recovery; the end-of-life rates from the flows are figures)."
         return out
+    if kind == "jobs_from_output":
+        return _jobs_measure(mid, spec, results, ri)
+    if kind.startswith("plan_"):
+        return _plan_measure(mid, spec, kind, results, plan)
     if kind.startswith("economics"):
         if economics is None:
             return _na(mid, spec, "the scenario has no 'economics:' section (bundled analyses: "
                                   "vulcan-10k, reelement-80m, mp-price-floor)")
         return _economics_measure(mid, spec, kind, economics, years)
     return _na(mid, spec, str(spec.get("reason", f"measure kind '{kind}' not modelled")))
+
+
+def _jobs_measure(mid: str, spec: dict[str, Any], results: Any, ri: int) -> Measure:
+    """Jobs the region's modelled output implies: each stage's production times the jobs
+    per t/yr its plants announce (``intensities``; low and high from their range). There
+    is no published jobs target, so the value is reported and not assessed."""
+    m = results.stage_metrics
+    years = results.years
+    total = np.zeros(len(years))
+    low, high = np.zeros(len(years)), np.zeros(len(years))
+    by_stage: dict[str, float] = {}
+    for stage, it in (spec.get("intensities") or {}).items():
+        g = _stage_index(results, {"stage": stage})
+        prod = np.asarray(m["production"][ri, g], dtype=float)
+        v = float(it["value"])
+        lo, hi = (float(x) for x in it.get("range", (v, v)))
+        total += prod * v
+        low += prod * lo
+        high += prod * hi
+        by_stage[f"{stage}_jobs"] = float(prod[-1] * v)
+        by_stage[f"{stage}_production_t"] = float(prod[-1])
+    out = _na(mid, spec, str(spec.get("reason", "no published jobs target")),
+              {**by_stage, "jobs_low": float(low[-1]), "jobs_high": float(high[-1])})
+    out.value = float(total[-1])
+    out.by_year = {int(y): float(v) for y, v in zip(years, total, strict=True)}
+    return out
+
+
+def _plan_measure(mid: str, spec: dict[str, Any], kind: str, results: Any,
+                  plan: dict[str, Any] | None) -> Measure:
+    """A measure read from the scenario's own build plan (variant ``base``)."""
+    from rareflow.metrics.scorecard_plan import plan_flows
+
+    if plan is None:
+        return _na(mid, spec, "the scenario has no 'plan:' section")
+    if "error" in plan:
+        return _na(mid, spec, f"the plan did not solve: {plan['error']}")
+    c = results.chain
+    g = _stage_index(results, spec)
+    stage = c.stages[g]
+    mats = c.stage_materials(stage)
+    procs = [p for p, s in zip(c.processes, c.process_stage, strict=True) if s == stage]
+    region = str(plan["meta"].region)
+    f = plan_flows(plan, region, mats, procs)
+    years = f.years
+    figures: dict[str, Any] = {
+        "plan_variant": "base", "stage": stage, "plan_region": region,
+        "built_at_stage_t_per_yr": f.builds_t, "plan_objective_usd_discounted": f.objective_usd,
+        "demand_t": float(f.demand[-1])}
+    for k, s in enumerate(f.scenarios):
+        figures[f"production_t_{s}"] = float(f.production[k, -1])
+    if kind == "plan_stage_output":
+        normal = 0 if f.scenarios[0] == "normal" else int(np.argmax(list(f.probability.values())))
+        return _series(mid, spec, years, f.production[normal], figures)
+    if kind == "plan_secure_coverage":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(f.demand > 0, f.secure / np.where(f.demand > 0, f.demand, 1.0), np.nan)
+        worst = np.nanmin(share, axis=0)
+        for k, s in enumerate(f.scenarios):
+            figures[f"secure_t_{s}"] = float(f.secure[k, -1])
+        figures["worst_scenario"] = f.scenarios[int(np.nanargmin(share[:, -1]))]
+        return _series(mid, spec, years, worst, figures)
+    if kind == "plan_levelised_cost":
+        return _levelised_cost_measure(mid, spec, plan, c, years)
+    return _na(mid, spec, f"measure kind '{kind}' not modelled")
+
+
+def _levelised_cost_measure(mid: str, spec: dict[str, Any], plan: dict[str, Any], chain: Any,
+                            years: tuple[int, ...]) -> Measure:
+    """Levelised cost of the stage's main product from each build option of its process
+    in the plan region (annualised capex at the plan's discount rate and the option's
+    lifetime, fixed opex at full utilisation, variable cost, inputs at the cheapest import
+    price of the plan's first year) over the cheapest import price of the product."""
+    inp, meta = plan["inputs"], plan["meta"]
+    product = str(spec.get("material", chain.reference_material))
+    proc = str(spec.get("process") or chain.routes.get(product, ""))
+    region, y0 = str(meta.region), int(meta.years[0])
+    price = inp.import_price.sel(year=y0).min("origin", skipna=True)
+    ref = float(price.sel(material=product)) if product in price.material.values else np.nan
+    if not np.isfinite(ref):
+        return _na(mid, spec, f"the plan offers no import price for {product}")
+    i = float(inp.discount_rate)
+    capex = inp.capex.sel(region=region, process=proc)
+    costs: dict[str, dict[str, float]] = {}
+    feed = 0.0
+    for m, q in zip(inp.input_coef.material.values,
+                    inp.input_coef.sel(process=proc).values, strict=True):
+        if q > 0:
+            feed += float(q) * float(price.sel(material=m))
+    var = float(inp.var_opex.sel(region=region, process=proc)) if inp.var_opex is not None else 0.0
+    for o in capex.option.values:
+        k = float(capex.sel(option=o))
+        if not np.isfinite(k):
+            continue
+        life = float(inp.lifetime.sel(region=region, process=proc, option=o)) \
+            if inp.lifetime is not None else 25.0
+        crf = i / (1.0 - (1.0 + i) ** -life) if i > 0 else 1.0 / life
+        fixed = float(inp.fixed_opex.sel(region=region, process=proc, option=o))
+        total = crf * k + fixed + var + feed
+        costs[str(meta.option_names.get(str(o), o))] = {
+            "capital_usd_per_t": crf * k, "fixed_opex_usd_per_t": fixed,
+            "variable_opex_usd_per_t": var, "inputs_usd_per_t": feed, "total_usd_per_t": total}
+    if not costs:
+        return _na(mid, spec, f"the plan has no build option for {proc} in {region}")
+    best = min(costs, key=lambda n: costs[n]["total_usd_per_t"])
+    ratio = costs[best]["total_usd_per_t"] / ref
+    figures = {"product": product, "process": proc, "cheapest_option": best,
+               "import_price_usd_per_t": ref, "discount_rate": i, "price_year": y0,
+               "by_option_usd_per_t": costs}
+    out = _series(mid, spec, (years[-1],), np.array([ratio]), figures)
+    out.by_year = {}
+    out.year_reached = years[0] if out.status == PASS else None
+    return out
 
 
 def _economics_measure(mid: str, spec: dict[str, Any], kind: str, econ: dict[str, Any],
@@ -202,8 +320,13 @@ def _economics_measure(mid: str, spec: dict[str, Any], kind: str, econ: dict[str
 
 
 def scorecard(results: Any, *, spec: dict[str, Any] | None = None,
-              economics_summary: dict[str, Any] | None = None) -> Scorecard:
-    """The scorecard of a static run; ``spec`` defaults to the bundled targets."""
+              economics_summary: dict[str, Any] | None = None,
+              plan: dict[str, Any] | None = None) -> Scorecard:
+    """The scorecard of a static run; ``spec`` defaults to the bundled targets.
+
+    ``plan`` is one solved variant of the scenario's build plan
+    (``rareflow.plan(...).runs["base"]``); measures of kind ``plan_*`` read it, and those
+    marked ``only_with_plan`` are left out for a scenario without a ``plan:`` section."""
     from rareflow.errors import RareflowInputError
     from rareflow.metrics.indicators import targets
 
@@ -215,8 +338,10 @@ def scorecard(results: Any, *, spec: dict[str, Any] | None = None,
         raise RareflowInputError.single(f"region '{region}' is not in the scenario "
                                         f"({', '.join(results.regions)})", path="region")
     ri = results.regions.index(region)
-    measures = [_measure(k, v, results, ri, economics_summary)
-                for k, v in (spec.get("measures") or {}).items()]
+    has_plan = getattr(results.scenario.spec, "plan", None) is not None or plan is not None
+    measures = [_measure(k, v, results, ri, economics_summary, plan)
+                for k, v in (spec.get("measures") or {}).items()
+                if has_plan or not v.get("only_with_plan")]
     return Scorecard(scenario=str(results.scenario.name), region=region,
                      years=(results.years[0], results.years[-1]), measures=measures)
 

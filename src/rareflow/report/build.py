@@ -25,8 +25,9 @@ def build(scenario: Any, path: str | Path, settings: Any = None, *,
 
 
 def scorecard_for(scenario: Any, results: Any, samples: int = 200) -> Any:
-    """The scorecard of ``results`` (the static run of ``scenario``), with the economics
-    measures priced when the scenario has an ``economics:`` section (``samples`` price paths
+    """The scorecard of ``results`` (the static run of ``scenario``), with the plan measures
+    from the scenario's build plan (variant ``base``) when it has a ``plan:`` section and
+    the economics measures priced when it has an ``economics:`` section (``samples`` price paths
     at the economics engine's default seed): what ``rareflow scorecard`` prints and the
     report opens with."""
     from rareflow.metrics.scorecard import scorecard
@@ -36,4 +37,9 @@ def scorecard_for(scenario: Any, results: Any, samples: int = 200) -> Any:
         from rareflow.results.economics_results import economics
 
         econ = economics(scenario, samples=samples).summary()
-    return scorecard(results, economics_summary=econ)
+    plan = None
+    if getattr(scenario.spec, "plan", None) is not None:
+        from rareflow.results.plan_results import plan as run_plan
+
+        plan = run_plan(scenario, variants=["base"], raise_infeasible=False).runs["base"]
+    return scorecard(results, economics_summary=econ, plan=plan)
