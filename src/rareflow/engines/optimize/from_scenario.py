@@ -84,6 +84,8 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
                                      f"{', '.join(sorted(scenario.spec.facilities))})"))
     cands = {k: plan_candidate(scenario, c) for k, c in plan.candidates.items()
              if recycling or not is_recycling.get(c.process, False)}
+    if not allied_on:  # the focus region alone: other regions' plants and builds leave too
+        cands = {k: c for k, c in cands.items() if (c.region or region) == region}
     regions = [region] + sorted({c.region for c in cands.values() if c.region} - {region})
     for k, c in cands.items():
         if c.process not in chain.processes:
