@@ -222,6 +222,16 @@ def build_pyomo(p: PlanInputs) -> pyo.ConcreteModel:
     m.sale_limit = pyo.Constraint(lim_idx, rule=lambda m, s, r, mm, y:
                                   m.sell[s, r, mm, y] <= slimit[ri[r], mi[mm], yi[y]])
 
+    if p.jobs_per_capacity is not None and p.workforce_additions is not None:
+        jobs = p.jobs_per_capacity.transpose("region", "process").values
+        limit = np.cumsum(p.workforce_additions.transpose("region", "year").values, axis=1)
+        wf_idx = [(r, y) for r, y in itertools.product(R, Y)
+                  if np.isfinite(limit[ri[r], yi[y]]) and (jobs[ri[r]] > 0).any()]
+        m.workforce = pyo.Constraint(wf_idx, rule=lambda m, r, y: sum(
+            float(jobs[ri[r], pi[q]]) * m.newcap[r, q, o, y]
+            for (rr, q, o, yy) in m.KI if rr == r and yy == y and jobs[ri[r], pi[q]] > 0)
+            <= float(limit[ri[r], yi[y]]))
+
     m.sales_from_production = pyo.Constraint(
         sorted(m.SI, key=str),
         rule=lambda m, s, r, mm, y: m.sell[s, r, mm, y] - production(m, s, r, mm, y,

@@ -93,3 +93,14 @@ def graded(*, shared: bool = True, variant_capex: bool = False) -> PlanInputs:
                                   coords={"process": procs}, dims=["process"])
                      if shared else None),
     )
+
+
+def staffed(limit: float | None) -> PlanInputs:
+    """The graded case with a workforce limit: a new ``make`` line needs 0.5 jobs per t/yr,
+    and ``limit`` jobs can be trained by 2030 (None: no limit)."""
+    p = graded()
+    if limit is None:
+        return p
+    return p.replace(
+        jobs_per_capacity=da([[0.5, 0.0]], region=["A"], process=["make", "make_hi"]),
+        workforce_additions=da([[limit]], region=["A"], year=[2030]))

@@ -33,3 +33,17 @@ def test_without_sharing_the_variant_cannot_run():
 def test_variant_with_its_own_capacity_is_refused():
     with pytest.raises(RareflowInputError, match="capacity_of.make_hi: make_hi runs on make"):
         prepare(_graded(variant_capex=True))
+
+
+def test_workforce_limits_the_build():
+    """With 0.5 jobs per t/yr of new line and 10 jobs trained, only 20 t/yr can be built
+    (not the 30 the demand asks for): 10 t go unmet. Cost 20 x 120 + 80 x 10 + 10 x 1000
+    = 13,200. With 100 jobs the limit is slack and the plan is the unlimited one."""
+    from optimize_cases import staffed
+
+    r = optimize_plan(staffed(10.0))
+    assert float(r.build.sum()) == pytest.approx(20.0)
+    assert float(r.unmet.sum()) == pytest.approx(10.0)
+    assert r.objective == pytest.approx(20 * 120 + 80 * 10 + 10 * 1000)
+    assert optimize_plan(staffed(100.0)).objective == pytest.approx(
+        optimize_plan(staffed(None)).objective)

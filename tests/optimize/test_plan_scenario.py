@@ -182,3 +182,49 @@ def test_cli_upstream_entry_nothing_consumes_is_located(tmp_path: Path):
     assert f"{f}:8: plan.coverage.upstream.1: no process listed before it consumes dy_metal" \
         in text
     assert "alloy_sintered" in text and "Traceback" not in text
+
+
+def test_workforce_pipeline_slows_the_build(tmp_path: Path):
+    """Alloy lines needing 0.1 jobs per t/yr with 100 jobs trained a year: by 2027 at most
+    200 jobs, so at most 2,000 t/yr of alloy capacity (the unlimited plan builds 3,849);
+    the summary's jobs stay within the pipeline every year."""
+    f = tmp_path / "staffed.yaml"
+    f.write_text(textwrap.dedent("""
+        name: staffed
+        extends: us-50pct-coverage
+        plan:
+          variants: false
+          workforce:
+            jobs_per_capacity: {alloy_sintered: 0.1, magnet_sintered: 0.1}
+            additions: {2026: 100}
+            assumption: a tight pipeline, for the test
+    """))
+    res = CliRunner().invoke(app, ["plan", str(f), "--out", str(tmp_path / "o"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    v = json.loads((tmp_path / "o" / "plan_summary.json").read_text())["variants"]["base"]
+    alloy_2027 = sum(b["build_t_per_yr"] for b in v["builds"]
+                     if b["process"] == "alloy_sintered" and b["year"] <= 2027)
+    assert 1000.0 < alloy_2027 <= 2000.0 + 1e-3
+    for row in v["workforce"]:
+        assert row["jobs_of_new_capacity"] <= row["trained_by_then"] + 1e-6
+    assert v["workforce"][1] == {"year": 2027, "jobs_of_new_capacity": pytest.approx(200.0),
+                                 "trained_by_then": 200.0}
+
+
+def test_workforce_errors_are_located(tmp_path: Path):
+    f = tmp_path / "wf.yaml"
+    f.write_text(textwrap.dedent("""
+        name: wf-bad
+        extends: us-50pct-coverage
+        plan:
+          workforce:
+            jobs_per_capacity: {magnet_sinterd: 0.1}
+            additions: {2026: -5}
+            assumption: test
+    """))
+    res = CliRunner().invoke(app, ["plan", str(f), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    text = res.output + (res.stderr if hasattr(res, "stderr") else "")
+    assert f"{f}:6: plan.workforce.jobs_per_capacity.magnet_sinterd: unknown process" in text
+    assert "e.g. magnet_sintered" in text
+    assert f"{f}:7: plan.workforce.additions: a negative number of jobs" in text

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from optimize_cases import graded
+from optimize_cases import graded, staffed
 
 from rareflow.engines.optimize import build_model, prepare, solve_model
 from rareflow.engines.optimize.synthetic import synthetic_problem
@@ -49,3 +49,8 @@ def test_same_objective_as_pyomo_compressed():
     cond, obj = pyomo_reference.solve_pyomo(pm)
     assert m.objective.value == pytest.approx(obj, rel=1e-6)
     assert (m.nvars, m.ncons) == (pm.nvariables(), pm.nconstraints())
+
+
+def test_workforce_limit_as_pyomo():
+    """A binding workforce limit (jobs of new capacity ≤ the trained pipeline)."""
+    _agree(prepare(staffed(10.0)))

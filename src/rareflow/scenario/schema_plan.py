@@ -128,6 +128,18 @@ class PlanCoverage(Sourced):
         description="(process, its main output) from the final stage upstream")
 
 
+class PlanWorkforce(Sourced):
+    """Workforce as a limit on how fast the plan region can build: each t/yr of new
+    capacity of a listed process needs ``jobs_per_capacity`` jobs, and the jobs of all new
+    capacity up to a year may not exceed the workforce trained by then (the sum of
+    ``additions`` up to that year, a training pipeline). Existing plants are staffed."""
+
+    jobs_per_capacity: dict[str, float] = Field(
+        description="process -> jobs per t/yr of new capacity")
+    additions: dict[int, float] = Field(
+        description="{year: jobs that can be hired and trained in that year}, a step schedule")
+
+
 class PlanSection(StrictModel):
     """The ``plan:`` section of a scenario file."""
 
@@ -156,5 +168,8 @@ class PlanSection(StrictModel):
         default_factory=dict, description="process -> variable opex (existing and new plants)")
     coproducts: dict[str, PlanCoproduct] = Field(default_factory=dict)
     feeds: dict[str, PlanFeed] = Field(default_factory=dict)
+    workforce: PlanWorkforce | None = Field(
+        None, description="jobs per t/yr of new capacity and a training pipeline that "
+        "limit how fast the plan region builds")
     variants: bool = Field(
         True, description="also solve without recycling, without allied supply, and neither")

@@ -10,6 +10,7 @@ production rows that are not facilities are not counted as capacity.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -270,6 +271,27 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
     if problems:
         raise RareflowInputError(problems)
 
+    jobs = np.zeros((R, len(P)))
+    additions = np.full((R, Y), np.inf)
+    if plan.workforce is not None:
+        for proc, v in plan.workforce.jobs_per_capacity.items():
+            if proc not in P:
+                near = difflib.get_close_matches(proc, P, n=3)
+                problems.append(_problem(scenario, f"plan.workforce.jobs_per_capacity.{proc}",
+                                         f"unknown process '{proc}' (a process of the chain"
+                                         + (f", e.g. {', '.join(near)})" if near else ")")))
+                continue
+            if v < 0:
+                problems.append(_problem(scenario, f"plan.workforce.jobs_per_capacity.{proc}",
+                                         f"{v} jobs per t/yr is negative (0 or more)"))
+            jobs[0, P.index(proc)] = v
+        additions[0] = schedule(plan.workforce.additions, years, before="zero")
+        if (additions[0] < 0).any():
+            problems.append(_problem(scenario, "plan.workforce.additions",
+                                     "a negative number of jobs (0 or more)"))
+    if problems:
+        raise RareflowInputError(problems)
+
     co_rpo = {REGION: regions, PROCESS: P, OPTION: options}
     co_rmy = {REGION: regions, MATERIAL: M, YEAR: years}
 
@@ -331,6 +353,8 @@ def plan_inputs(scenario: Any, *, recycling: bool | None = None, allied: bool | 
         discount_rate=float(plan.discount_rate),
         base_year=years[0],
         capacity_of=da(capacity_of, {PROCESS: P}),
+        jobs_per_capacity=da(jobs, {REGION: regions, PROCESS: P}),
+        workforce_additions=da(additions, {REGION: regions, YEAR: years}),
         option_label=da(np.array([[[names.get(o, o) for o in options]] * len(P)] * R,
                                  dtype=object), co_rpo),
     )
@@ -430,6 +454,14 @@ def summarise(entry: dict[str, Any]) -> dict[str, Any]:
                 "marginal_cost_usd_per_t": float(mc.sel(material=m, year=y)),
             })
     head["coverage"] = cov
+    if inp.jobs_per_capacity is not None and bool((inp.jobs_per_capacity > 0).any()):
+        jobs = (r.new_capacity.sum("option") * inp.jobs_per_capacity.reindex_like(
+            r.new_capacity.isel(option=0, drop=True).isel(year=0, drop=True)).fillna(0.0)
+        ).sum("process").sel(region=meta.region)
+        limit = inp.workforce_additions.sel(region=meta.region).cumsum("year")
+        head["workforce"] = [{"year": int(y), "jobs_of_new_capacity": float(jobs.sel(year=y)),
+                              "trained_by_then": float(limit.sel(year=y))}
+                             for y in meta.years]
     head["unmet_expected_t"] = float((r.unmet * inp.probability).sum()) if inp.probability \
         is not None else float(r.unmet.sum())
     if r.mip is not None:

@@ -81,6 +81,10 @@ class PlanInputs:
         own). Grade variants of a magnet or alloy line run on the base line's capacity:
         Σ activity of the base and its variants ≤ the base's capacity. A variant has no
         capacity, build option or existing plant of its own  [each its own]
+    jobs_per_capacity : [region, process], jobs per t/yr of new capacity  [0]
+    workforce_additions : [region, year], jobs that can be hired and trained in the year;
+        the jobs of all new capacity up to a year ≤ the additions up to it; NaN or inf = no
+        limit  [no limit]
     unmet_penalty : [material] or float, USD/t  [1e6]
     discount_rate : float, 1/yr  [0.07]
     base_year : int  [first year] -- costs are discounted to this year
@@ -120,6 +124,10 @@ class PlanInputs:
     """[region, process, option] str: a display name (e.g. facility) for error messages."""
     capacity_of: xr.DataArray | None = None
     """[process] str: the process whose capacity this one shares ('' = its own)."""
+    jobs_per_capacity: xr.DataArray | None = None
+    """[region, process] jobs per t/yr of new capacity (workforce limit)."""
+    workforce_additions: xr.DataArray | None = None
+    """[region, year] jobs that can be added each year (NaN/inf = no limit)."""
 
     def replace(self, **changes: Any) -> PlanInputs:
         """A copy with some fields changed (the original is left alone)."""
@@ -412,6 +420,12 @@ def prepare(inp: PlanInputs) -> PlanInputs:
         discount_rate=float(inp.discount_rate), base_year=base_year,
         tradeable=tradeable, option_label=inp.option_label,
         capacity_of=_capacity_of(inp, processes, existing, capex),
+        jobs_per_capacity=(None if inp.jobs_per_capacity is None else
+                           _align(inp.jobs_per_capacity.astype(float),
+                                  co(REGION, PROCESS), 0.0).fillna(0.0)),
+        workforce_additions=(None if inp.workforce_additions is None else
+                             _align(inp.workforce_additions.astype(float),
+                                    co(REGION, YEAR), np.inf).fillna(np.inf)),
     )
 
 

@@ -46,6 +46,7 @@ FAMILIES = (
     "no_reexport",
     "sale_limit",
     "sales_from_production",
+    "workforce",
     "coverage",
     "min_build",
     "build_on",
@@ -326,6 +327,22 @@ def define_sales_from_production(m: linopy.Model, p: PlanInputs, w: Weights) -> 
                       mask=mask)
 
 
+def define_workforce(m: linopy.Model, p: PlanInputs, w: Weights) -> None:
+    """Σ_{p,o} jobs[r,p]·K[r,p,o,y] ≤ Σ_{y'≤y} additions[r,y']   [r,y] (only where limited).
+
+    New capacity needs trained people; existing plants are staffed. Dual ≤ 0: discounted
+    USD per job of extra pipeline by that year."""
+    if p.jobs_per_capacity is None or p.workforce_additions is None:
+        return
+    limit = p.workforce_additions.cumsum(YEAR)
+    mask = np.isfinite(limit) & (p.jobs_per_capacity > 0).any(PROCESS)
+    if not bool(mask.any()):
+        return
+    jobs = (_v(m, "new_capacity").sum(OPTION) * p.jobs_per_capacity).sum(PROCESS)
+    m.add_constraints(jobs <= limit.where(mask, 0.0), name="workforce",
+                      mask=mask.transpose(REGION, YEAR))
+
+
 def define_coverage(m: linopy.Model, p: PlanInputs, w: Weights) -> None:
     """Σ_p out[p,m]·X − Q + Σ_{g allied to r} I [+ Z] ≥ requirement[r,m,y]   [s,r,m,y].
 
@@ -421,6 +438,7 @@ def build_model(p: PlanInputs, *, relax_coverage: bool = False,
         define_no_reexport,
         define_sale_limit,
         define_sales_from_production,
+        define_workforce,
         define_coverage,
         define_lumps,
     ):
