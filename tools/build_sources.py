@@ -16,7 +16,8 @@ from ruamel.yaml import YAML
 ROOT = Path(__file__).resolve().parent.parent / "src" / "rareflow" / "data"
 SHEETS = ["ree-facts.yaml", "research_facts.yaml", "research_facts_2.yaml",
           "research_facts_history.yaml", "research_facts_trade.yaml",
-          "research_facts_world.yaml", "research_facts_ore.yaml", "research_facts_jobs.yaml"]
+          "research_facts_world.yaml", "research_facts_ore.yaml", "research_facts_sources.yaml",
+          "research_facts_jobs.yaml"]
 TARGET = ROOT / "scenarios" / "_reference" / "sources.yaml"
 
 

@@ -165,3 +165,22 @@ def test_missing_provenance_in_chain_is_located(tmp_path: Path) -> None:
     assert "Traceback" not in res.output
     assert re.search(rf"tiny\.yaml:{line}: materials\.oxide: no provenance", res.output), \
         res.output
+
+
+def test_source_registry_is_the_fact_sheets_sources():
+    """Every source id of the registry (_reference/sources.yaml) comes from a fact sheet in
+    data/reference (research_facts_*.yaml, ree-facts.yaml), so tools/build_sources.py
+    rebuilds it without losing one, and every fact sheet's source is in the registry."""
+    from ruamel.yaml import YAML
+
+    from rareflow.resources import reference_dir, scenario_dir
+
+    safe = YAML(typ="safe")
+    sheets = sorted(reference_dir().glob("research_facts*.yaml")) + [reference_dir() / "ree-facts.yaml"]
+    ids: set[str] = set()
+    for sheet in sheets:
+        ids |= set(safe.load(sheet.read_text()).get("sources") or {})
+    ids.discard("unsourced")
+    registry = set(safe.load((scenario_dir() / "_reference" / "sources.yaml").read_text())["sources"])
+    assert registry - ids == set(), "in sources.yaml but in no fact sheet (a rebuild drops them)"
+    assert ids - registry == set(), "in a fact sheet but not in sources.yaml (run tools/build_sources.py)"
