@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -140,19 +141,25 @@ def test_cli_plan_writes_outputs(tmp_path: Path):
     assert not list(out.glob(".*.tmp"))  # atomic writes leave no temp files
 
 
+def _plan_file(tmp_path: Path, name: str, yaml: str, *args: str) -> tuple[Path, Any, str]:
+    """Write a scenario file (``yaml``, dedented; its first line is blank) and run
+    ``rareflow plan FILE --out tmp_path/o ARGS``: the file, the result and all it printed."""
+    f = tmp_path / f"{name}.yaml"
+    f.write_text(textwrap.dedent(yaml))
+    res = CliRunner().invoke(app, ["plan", str(f), "--out", str(tmp_path / "o"), *args])
+    return f, res, res.output + (res.stderr if hasattr(res, "stderr") else "")
+
+
 def test_cli_infeasible_exits_2_with_constraint(tmp_path: Path):
-    f = tmp_path / "too-much.yaml"
-    f.write_text(textwrap.dedent("""
+    _, res, text = _plan_file(tmp_path, "too-much", """
         name: too-much
         extends: us-50pct-coverage
         plan:
           variants: false
           coverage:
             share: {2026: 100 %}
-    """))
-    res = CliRunner().invoke(app, ["plan", str(f), "--out", str(tmp_path / "o")])
+    """)
     assert res.exit_code == 2
-    text = res.output + (res.stderr if hasattr(res, "stderr") else "")
     assert "infeasible: coverage target cannot be met" in text
     assert "coverage[US," in text
     assert "Traceback" not in text
@@ -166,8 +173,7 @@ def test_cli_infeasible_exits_2_with_constraint(tmp_path: Path):
 def test_cli_upstream_entry_nothing_consumes_is_located(tmp_path: Path):
     """Dy metal listed straight after the magnet: no listed process consumes it, so the
     requirement cannot be walked; the error names the file, line and entry."""
-    f = tmp_path / "bad-upstream.yaml"
-    f.write_text(textwrap.dedent("""
+    f, res, text = _plan_file(tmp_path, "bad-upstream", """
         name: bad-upstream
         extends: us-50pct-coverage
         plan:
@@ -175,10 +181,8 @@ def test_cli_upstream_entry_nothing_consumes_is_located(tmp_path: Path):
             upstream:
               - [magnet_sintered, ndfeb_sintered]
               - [reduce_dy, dy_metal]
-    """))
-    res = CliRunner().invoke(app, ["plan", str(f), "--out", str(tmp_path / "o")])
+    """)
     assert res.exit_code == 2
-    text = res.output + (res.stderr if hasattr(res, "stderr") else "")
     assert f"{f}:8: plan.coverage.upstream.1: no process listed before it consumes dy_metal" \
         in text
     assert "alloy_sintered" in text and "Traceback" not in text
@@ -188,8 +192,7 @@ def test_workforce_pipeline_slows_the_build(tmp_path: Path):
     """Alloy lines needing 0.1 jobs per t/yr with 100 jobs trained a year: by 2027 at most
     200 jobs, so at most 2,000 t/yr of alloy capacity (the unlimited plan builds 3,849);
     the summary's jobs stay within the pipeline every year."""
-    f = tmp_path / "staffed.yaml"
-    f.write_text(textwrap.dedent("""
+    _, res, _ = _plan_file(tmp_path, "staffed", """
         name: staffed
         extends: us-50pct-coverage
         plan:
@@ -198,8 +201,7 @@ def test_workforce_pipeline_slows_the_build(tmp_path: Path):
             jobs_per_capacity: {alloy_sintered: 0.1, magnet_sintered: 0.1}
             additions: {2026: 100}
             assumption: a tight pipeline, for the test
-    """))
-    res = CliRunner().invoke(app, ["plan", str(f), "--out", str(tmp_path / "o"), "--quiet"])
+    """, "--quiet")
     assert res.exit_code == 0, res.output
     v = json.loads((tmp_path / "o" / "plan_summary.json").read_text())["variants"]["base"]
     alloy_2027 = sum(b["build_t_per_yr"] for b in v["builds"]
@@ -212,8 +214,7 @@ def test_workforce_pipeline_slows_the_build(tmp_path: Path):
 
 
 def test_workforce_errors_are_located(tmp_path: Path):
-    f = tmp_path / "wf.yaml"
-    f.write_text(textwrap.dedent("""
+    f, res, text = _plan_file(tmp_path, "wf", """
         name: wf-bad
         extends: us-50pct-coverage
         plan:
@@ -221,10 +222,8 @@ def test_workforce_errors_are_located(tmp_path: Path):
             jobs_per_capacity: {magnet_sinterd: 0.1}
             additions: {2026: -5}
             assumption: test
-    """))
-    res = CliRunner().invoke(app, ["plan", str(f), "--out", str(tmp_path / "o")])
+    """)
     assert res.exit_code == 2
-    text = res.output + (res.stderr if hasattr(res, "stderr") else "")
     assert f"{f}:6: plan.workforce.jobs_per_capacity.magnet_sinterd: unknown process" in text
     assert "e.g. magnet_sintered" in text
     assert f"{f}:7: plan.workforce.additions: a negative number of jobs" in text

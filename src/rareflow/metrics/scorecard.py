@@ -225,8 +225,8 @@ def _plan_measure(mid: str, spec: dict[str, Any], kind: str, results: Any,
     for k, s in enumerate(f.scenarios):
         figures[f"production_t_{s}"] = float(f.production[k, -1])
     if kind == "plan_stage_output":
-        normal = 0 if f.scenarios[0] == "normal" else int(np.argmax(list(f.probability.values())))
-        return _series(mid, spec, years, f.production[normal], figures)
+        likeliest = int(np.argmax(list(f.probability.values())))  # normal years
+        return _series(mid, spec, years, f.production[likeliest], figures)
     if kind == "plan_secure_coverage":
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(f.demand > 0, f.secure / np.where(f.demand > 0, f.demand, 1.0), np.nan)

@@ -455,9 +455,8 @@ def summarise(entry: dict[str, Any]) -> dict[str, Any]:
             })
     head["coverage"] = cov
     if inp.jobs_per_capacity is not None and bool((inp.jobs_per_capacity > 0).any()):
-        jobs = (r.new_capacity.sum("option") * inp.jobs_per_capacity.reindex_like(
-            r.new_capacity.isel(option=0, drop=True).isel(year=0, drop=True)).fillna(0.0)
-        ).sum("process").sel(region=meta.region)
+        jobs = (r.new_capacity.sum("option") * inp.jobs_per_capacity).sum("process").sel(
+            region=meta.region)
         limit = inp.workforce_additions.sel(region=meta.region).cumsum("year")
         head["workforce"] = [{"year": int(y), "jobs_of_new_capacity": float(jobs.sel(year=y)),
                               "trained_by_then": float(limit.sel(year=y))}
