@@ -130,3 +130,37 @@ def test_unknown_names_in_reported_figures_are_located(tmp_path):
     assert "bad.yaml:" in text
     assert "reconcile.reported.x.process: unknown process 'recycle_swarf'" in text
     assert "reconcile.reported.x.materials.0: unknown material 'dy_oxyde'" in text
+
+
+def test_stand_in_ndpr_shares_are_estimated_and_applied(ref):
+    """China's ores take Mountain Pass's distribution as a stand-in (NdPr 15.7 %); the
+    reconciliation raises Bayan Obo's share, and the world runs on the estimate: the
+    applied concentrate holds Nd in the ratio of the shares."""
+    listed = {c["id"]: c for c in ref.summary()["reconciliation"]["compositions"]}
+    bayan = listed["bayan_obo_ndpr"]
+    assert bayan["reported"] == pytest.approx(0.157)
+    assert 0.19 < bayan["reconciled"] < 0.30
+    raw = rareflow.load_scenario("reference")
+    from rareflow.model.chain import compile_chain
+
+    c0, c1 = compile_chain(raw.chain_file), ref.arrays.chain
+    m, nd = c0.m("reo_concentrate_bayan_obo"), c0.elements.index("Nd")
+    ratio = c1.composition[c1.m("reo_concentrate_bayan_obo"), nd] / c0.composition[m, nd]
+    assert ratio == pytest.approx(bayan["reconciled"] / 0.157, rel=1e-6)
+    # Mountain Pass keeps its own, sourced distribution
+    mp = c0.m("reo_concentrate")
+    np.testing.assert_allclose(c1.composition[c1.m("reo_concentrate")], c0.composition[mp])
+
+
+def test_mined_magnet_rare_earths_drive_the_ndpr_share(ref, tmp_path):
+    """The check can fail: without IEA's mined magnet rare earths the data ask less of
+    Bayan Obo's NdPr; with them the mined supply is reconciled within two sigma."""
+    rec = ref.arrays.reconciliation
+    i = [f.id for f in rec.figures].index("reconcile.reported.world_mined_magnet_ree_2023")
+    assert abs(rec.result.moved_sigma[i]) < 2
+    f = tmp_path / "no_iea.yaml"
+    f.write_text("name: no-iea\nextends: reference\nreconcile:\n  reported:\n"
+                 "    world_mined_magnet_ree_2023: null\n")
+    without = reconcile_scenario(load_scenario(str(f)))
+    with_it = {c["id"]: c["reconciled"] for c in ref.summary()["reconciliation"]["compositions"]}
+    assert without.compositions["bayan_obo_ndpr"][3] < with_it["bayan_obo_ndpr"] - 0.005

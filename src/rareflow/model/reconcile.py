@@ -27,7 +27,7 @@ trade is given to the balance as data and its origin shares serve the other year
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -102,6 +102,8 @@ class WorldReconciliation:
     balance_names: tuple[str, ...]
     parameters: dict[str, tuple[str, float, float]]   # process -> (field, reported, reconciled)
     years: tuple[YearReconciliation, ...] = ()          # the other model years, reconciled
+    # compositions figure -> (material, elements, reported share, reconciled share)
+    compositions: dict[str, tuple[str, str, float, float]] = field(default_factory=dict)
 
     def summary(self, top: int | None = None) -> dict[str, Any]:
         """``{"chi2", "dof", "p_value", "figures": [...], "flags": [...]}`` (figures sorted by
@@ -135,6 +137,9 @@ class WorldReconciliation:
                 "balances": [{"balance": self.balance_names[k], "chi2": stat(r.balance_chi2[k]),
                               "figures": int(r.balance_figures[k])} for k in worst
                              if r.balance_figures[k] > 0],
+                "compositions": [{"id": cid, "material": mid, "elements": els,
+                                  "reported": num(rep), "reconciled": num(new)}
+                                 for cid, (mid, els, rep, new) in self.compositions.items()],
                 "other_years": [y.summary() for y in self.years]}
 
 
@@ -274,6 +279,111 @@ def _parameter_coefficients(scenario: Any, arrays: ModelArrays, procs: list[int]
     return out
 
 
+def _share_field(mat: Any, by_constituents: bool) -> str | None:
+    if by_constituents:
+        return "constituents" if mat.constituents is not None else None
+    return "oxides" if mat.oxides is not None else (
+        "composition" if mat.composition is not None else None)
+
+
+def composition_share(mat: Any, parts: list[str], *, by_constituents: bool = False
+                      ) -> float | None:
+    """The share of ``parts`` in a chain material: elements of one given by ``oxides`` (t
+    of their oxides per t REO) or ``composition``, or materials of one given by
+    ``constituents`` (t per t); None where the material is given otherwise."""
+    fld = _share_field(mat, by_constituents)
+    if fld is None:
+        return None
+    return float(sum(v for e, v in getattr(mat, fld).items() if e in parts))
+
+
+def scaled_material(mat: Any, parts: list[str], s0: float, s: float, *,
+                    by_constituents: bool = False, against: list[str] | None = None) -> Any:
+    """``mat`` with the share of ``parts`` moved from ``s0`` to ``s``: they scale by
+    s/s0, and ``against`` (or, without it, every other part, including what the
+    distribution leaves unsplit) makes up the difference in proportion, so the material
+    still sums to what it did."""
+    fld = _share_field(mat, by_constituents)
+    assert fld is not None
+    given = dict(getattr(mat, fld))
+    rest = [e for e in given if e not in parts and (against is None or e in against)]
+    t0 = (1.0 - s0) if against is None else sum(given[e] for e in rest)
+    g_in, g_rest = s / s0, (t0 - (s - s0)) / t0
+    return mat.model_copy(update={fld: {e: v * (g_in if e in parts else
+                                                 g_rest if e in rest else 1.0)
+                                        for e, v in given.items()}})
+
+
+@dataclass(frozen=True)
+class _Composition:
+    cid: str
+    material: str
+    parts: tuple[str, ...]
+    s0: float                  # the chain's share (where the problem is linearised)
+    reported: float            # the figure
+    sigma: float
+    d_outputs: np.ndarray      # d(chain.outputs)/ds  [P, M]
+    d_inputs: np.ndarray       # d(chain.inputs)/ds  [P, M]
+    d_composition: np.ndarray  # d(chain.composition)/ds  [M, E]
+
+    def scaled(self, mat: Any, s: float, comp: Any) -> Any:
+        return scaled_material(mat, list(self.parts), self.s0, s,
+                               by_constituents=comp.constituents is not None,
+                               against=comp.against)
+
+
+def _composition_coefficients(scenario: Any) -> dict[str, _Composition]:
+    """Each ``reconcile.compositions`` figure, with how the chain's coefficients and
+    material compositions move per unit of its share (all linear in it)."""
+    from rareflow.model.chain import compile_chain
+
+    sec = scenario.spec.reconcile
+    cf = scenario.chain_file
+    out: dict[str, _Composition] = {}
+    if not sec.compositions:
+        return out
+    base = compile_chain(cf)
+    per_material: dict[str, list[str]] = {}
+    for cid, comp in sec.compositions.items():
+        if comp is None:
+            continue
+        path = f"reconcile.compositions.{cid}"
+        per_material.setdefault(comp.material, []).append(cid)
+        if len(per_material[comp.material]) > 1 and any(
+                sec.compositions[c].against is None for c in per_material[comp.material]):
+            raise RareflowInputError([Problem(
+                f"{comp.material} has {len(per_material[comp.material])} shares to estimate "
+                f"({', '.join(per_material[comp.material])}); give each `against` (the parts "
+                "that make up its change) so that they do not interact", path=path)])
+        mat = cf.materials[comp.material]
+        by_c = comp.constituents is not None
+        s0 = composition_share(mat, comp.parts, by_constituents=by_c)
+        if s0 is None or not 0.0 < s0 < 1.0:
+            what = "constituents" if by_c else "`oxides` or `composition`"
+            raise RareflowInputError([Problem(
+                f"{comp.material} gives no share of {', '.join(comp.parts)} to estimate "
+                f"(give the material by {what}, holding some of them)",
+                path=f"{path}.material")])
+        if comp.against is not None:
+            given = getattr(mat, _share_field(mat, by_c) or "")
+            if sum(v for e, v in given.items() if e in comp.against) <= 0:
+                raise RareflowInputError([Problem(
+                    f"{comp.material} holds none of {', '.join(comp.against)}",
+                    path=f"{path}.against")])
+        proto = _Composition(cid, comp.material, tuple(comp.parts), s0, 0.0, 0.0,
+                             np.zeros(0), np.zeros(0), np.zeros(0))
+        s1 = s0 + 0.1 * min(s0, 1.0 - s0)
+        other = compile_chain(cf.model_copy(update={"materials": {
+            **cf.materials, comp.material: proto.scaled(mat, s1, comp)}}))
+        reported = float(comp.value) if comp.value is not None else s0
+        rel = _cv(comp, sec.rule)
+        out[cid] = replace(proto, reported=reported, sigma=rel * reported,
+                           d_outputs=(other.outputs - base.outputs) / (s1 - s0),
+                           d_inputs=(other.inputs - base.inputs) / (s1 - s0),
+                           d_composition=(other.composition - base.composition) / (s1 - s0))
+    return out
+
+
 def build_problem(scenario: Any, arrays: ModelArrays, base: Any, *,
                   carried: Carried | None = None) -> tuple[Any, _Builder, dict[str, Any]]:
     """The reconciliation problem of ``scenario.spec.reconcile.year``, or, with ``carried``,
@@ -358,6 +468,54 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any, *,
             ("theta", k), f"{'1/yield' if fld == 'yield_' else 'recovery'} {name}", t0, lo, hi)
         owner[theta[k]] = chain.p(name)
 
+    # stand-in distributions whose share of some elements is estimated: one variable per
+    # figure; a split fed by such a material makes its products in proportion to it (with
+    # an uncertain recovery too, through y = recovery x activity, its recovered feed)
+    comps = {} if carried is not None else _composition_coefficients(scenario)
+    svar: dict[str, int] = {}
+    comp_of: dict[int, list[str]] = {}
+    for cid, cp in comps.items():
+        svar[cid] = b.var(("s", cid), f"share of {'+'.join(cp.parts)} in {cp.material}",
+                          cp.s0, 0.0, 1.0)
+        moved = (np.abs(cp.d_outputs).sum(axis=1) + np.abs(cp.d_inputs).sum(axis=1)) > 1e-12
+        for k in map(int, np.flatnonzero(moved)):
+            if k in params and np.abs(cp.d_inputs[k]).sum() > 1e-12:
+                raise RareflowInputError([Problem(
+                    f"{chain.processes[k]}'s inputs depend on {cp.material}'s share and its "
+                    f"{params[k][0].rstrip('_')} is uncertain too; estimate one of them",
+                    path=f"reconcile.compositions.{cid}")])
+            comp_of.setdefault(k, []).append(cid)
+    aux: dict[tuple[int, int], int] = {}
+    for (r, k) in x:
+        if k in comp_of and k in params:
+            aux[(r, k)] = b.var(("y", r, k), f"recovered feed {regions[r]} {chain.processes[k]}",
+                                float(act0[r, k]) * params[k][1])
+
+    def moved_terms(row: dict[str, Any], r: int, k: int, i: int, m: int, w_out: float,
+                    w_in: float) -> None:
+        """``w_out`` x output - ``w_in`` x input of material ``m`` by process ``k`` (activity
+        variable ``i``) in region ``r``, where estimated shares move its coefficients."""
+        if k in params:               # a split's recovery x share: via the recovered feed y
+            _f, th0, _alpha, beta = params[k]
+            assert chain.process_kind[k] == "split"
+            yv = aux[(r, k)]
+            _Builder.add(row, i, -w_in * A[k, m])
+            lin_y = w_out * beta[m]
+            for cid in comp_of[k]:
+                cp = comps[cid]
+                d = w_out * cp.d_outputs[k, m] / th0
+                lin_y -= d * cp.s0
+                _Builder.add_bi(row, yv, svar[cid], d)
+            _Builder.add(row, yv, lin_y)
+            return
+        lin = w_out * B[k, m] - w_in * A[k, m]
+        for cid in comp_of[k]:
+            cp = comps[cid]
+            d = w_out * cp.d_outputs[k, m] - w_in * cp.d_inputs[k, m]
+            lin -= d * cp.s0
+            _Builder.add_bi(row, i, svar[cid], d)
+        _Builder.add(row, i, lin)
+
     # --- demand records -----------------------------------------------------------------
     d_rows: list[tuple[str, int, int, int, float, Any]] = []
     for did, d in scenario.spec.demand.items():
@@ -439,14 +597,26 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any, *,
             continue
         exp_side, imp_side = ((rep.region, rep.partner) if rep.kind == "exports"
                               else (rep.partner, rep.region))
+        other = rep.region if rep.kind == "exports" else rep.partner
         for m in measured(rep):
             if traded[m]:
                 for o in members(exp_side):
                     named_origin[o, m] = True
-                for dd in members(imp_side):
+                for dd in members(imp_side, but=other if imp_side == "world" else None):
                     named_dest[dd, m] = True
+    # a region a reported figure names as the exporter of a material does not import it
+    # back unless a figure names it as an importer too: a round trip (out, and back in,
+    # unmeasured) would let any gross export figure be met by trade alone
+    exporter_only = np.zeros((R, M), bool)
+    for _rid, rep in sec.reported.items():
+        if carried is not None or rep is None or rep.kind != "exports":
+            continue
+        for m in measured(rep):
+            if traded[m]:
+                for o in members(rep.region):
+                    exporter_only[o, m] = True
     origin = (makes | named_origin) & traded[None, :]
-    dest = (uses | named_dest) & traded[None, :]
+    dest = (uses | named_dest) & traded[None, :] & ~(exporter_only & ~named_dest)
     t = {}
     for m in map(int, np.flatnonzero(traded)):
         for o in map(int, np.flatnonzero(origin[:, m])):
@@ -464,7 +634,9 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any, *,
             for (rr, k), i in x.items():
                 if rr != r:
                     continue
-                if k in params:
+                if k in comp_of:
+                    moved_terms(row, r, k, i, m, 1.0, 1.0)
+                elif k in params:
                     _f, _v, alpha, beta = params[k]
                     _Builder.add(row, i, alpha[m])
                     _Builder.add_bi(row, i, theta[k], beta[m])
@@ -484,6 +656,12 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any, *,
             if row["lin"] or row["bi"]:
                 b.rows["bal"].append(row)
                 bal_names.append(f"{regions[r]} {chain.materials[m]}")
+    for (r, k), yv in aux.items():
+        row = {"lin": {}, "bi": [], "const": 0.0}
+        _Builder.add(row, yv, 1.0)
+        _Builder.add_bi(row, x[(r, k)], theta[k], -1.0)
+        b.rows["bal"].append(row)
+        bal_names.append(f"{regions[r]} {chain.processes[k]} recovered feed")
 
     # --- figures -----------------------------------------------------------------------------
     rule = sec.rule
@@ -564,12 +742,21 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any, *,
                                      f"{tr.region} {tr.stage} imports: share from {o_code} "
                                      f"{share:.3g} (as imports from {o_code} - share x total)",
                                      0.0, sd, "t/yr"))
+    comp_mat: dict[int, list[str]] = {}
+    for cid, cp in comps.items():
+        row = b.row("fig")
+        _Builder.add(row, svar[cid], 1.0)
+        b.figs.append(FigureInfo(f"reconcile.compositions.{cid}", "composition",
+                                 f"share of {'+'.join(cp.parts)} in {cp.material}",
+                                 cp.reported, cp.sigma, "t per t"))
+        for mm in map(int, np.flatnonzero(np.abs(cp.d_composition).sum(axis=1) > 1e-12)):
+            comp_mat.setdefault(mm, []).append(cid)
     for rid, rep in sec.reported.items():
         if rep is None or carried is not None:
             continue
         mats = measured(rep)
-        w = (C[:, [chain.elements.index(e) for e in rep.elements]].sum(axis=1)
-             if rep.elements else np.ones(M))
+        rep_el = [chain.elements.index(e) for e in rep.elements or []]
+        w = C[:, rep_el].sum(axis=1) if rep.elements else np.ones(M)
         row = b.row("fig")
         if rep.kind in ("exports", "imports"):
             exp_side = members(rep.region if rep.kind == "exports" else rep.partner,
@@ -588,12 +775,25 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any, *,
                 for mm in mats:
                     if rep.kind == "production":
                         coef_b = B[k, mm]
+                        if k in comp_of:
+                            moved_terms(row, r, k, i, mm, float(w[mm]), 0.0)
+                            continue
+                        if rep.elements and coef_b and comp_mat.get(mm):
+                            # the material's element content moves with its share
+                            for cid in comp_mat[mm]:
+                                cp = comps[cid]
+                                dw = float(cp.d_composition[mm, rep_el].sum())
+                                _Builder.add(row, i, -dw * cp.s0 * coef_b)
+                                _Builder.add_bi(row, i, svar[cid], dw * coef_b)
                         if k in params and chain.process_kind[k] == "split":
                             _f, value, _a, _b = params[k]
                             _Builder.add_bi(row, i, theta[k], w[mm] * coef_b / value)
                             continue
                         _Builder.add(row, i, w[mm] * coef_b)
                     else:
+                        if k in comp_of:
+                            moved_terms(row, r, k, i, mm, 0.0, float(w[mm]))
+                            continue
                         if k in params and chain.process_kind[k] == "convert":
                             _f, value, _a, _b = params[k]
                             _Builder.add_bi(row, i, theta[k], w[mm] * A[k, mm] * value)
@@ -611,8 +811,11 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any, *,
                                  float(rep.value), max(float(sd), 1e-9), "t/yr"))
 
     sig = np.array([f.sigma for f in b.figs])
+    # a flow figure of (next to) nothing is known to a floor (a millionth of the largest
+    # flow figure); yields, recoveries and shares, on their own scale, to 1e-6
+    flow = np.array([f.unit.startswith("t/yr") for f in b.figs], bool)
     floor = 1e-6 * max(float(np.max(np.abs([f.reported for f in b.figs] or [1.0]))), 1.0)
-    sig = np.maximum(sig, floor)      # a figure of (next to) nothing is known to a floor
+    sig = np.maximum(sig, np.where(flow, floor, 1e-6))
     # among states that reconcile the figures equally well, the one with the least trade:
     # 1e-6 of chi2 per t/yr of a flow, against 1 per sigma of a figure
     tiebreak = np.zeros(len(b.names))
@@ -623,6 +826,7 @@ def build_problem(scenario: Any, arrays: ModelArrays, base: Any, *,
         figures=b.assemble("fig"), figure_ids=tuple(f.id for f in b.figs),
         reported=np.array([f.reported for f in b.figs]), sigma=sig, tiebreak=tiebreak)
     ctx = {"iy": iy, "x": x, "theta": theta, "params": params, "t": t, "dvar": dvar,
+           "comps": comps, "svar": svar,
            "d_rows": d_rows, "traded": traded, "open_use": open_use, "families": families}
     return prob, b, ctx
 
@@ -692,9 +896,14 @@ def _apply_anchor(scenario: Any, arrays: ModelArrays, prob: Any, b: _Builder,
         th = float(z[ctx["theta"][k]])
         new = 1.0 / th if fld == "yield_" else th
         parameters[chain.processes[k]] = ("yield" if fld == "yield_" else fld, value, new)
+    compositions = {}
+    for cid, cp in ctx["comps"].items():
+        s_new = float(np.clip(z[ctx["svar"][cid]], 1e-6, 1.0 - 1e-6))
+        compositions[cid] = (cp.material, "+".join(cp.parts), cp.reported, s_new)
     rec = WorldReconciliation(year=sec.year, applied=bool(sec.apply), figures=tuple(b.figs),
                               result=res, variables=prob.variables,
-                              balance_names=prob.balance_names, parameters=parameters)
+                              balance_names=prob.balance_names, parameters=parameters,
+                              compositions=compositions)
     demand_scale = {did: float(z[ctx["dvar"][did]] / q) for did, _r, _s, _m, q, _d
                     in ctx["d_rows"]}
     if not sec.apply:
@@ -706,7 +915,12 @@ def _apply_anchor(scenario: Any, arrays: ModelArrays, prob: Any, b: _Builder,
     for pid, (fld, _old, new) in parameters.items():
         key = "yield_" if fld == "yield" else fld
         procs[pid] = procs[pid].model_copy(update={key: float(np.clip(new, 1e-9, 1.0))})
-    new_chain = compile_chain(cf.model_copy(update={"processes": procs})) if parameters else chain
+    materials = dict(cf.materials)
+    for cid, (mid, _els, _rep, s_new) in compositions.items():
+        materials[mid] = ctx["comps"][cid].scaled(materials[mid], s_new, sec.compositions[cid])
+    new_chain = (compile_chain(cf.model_copy(update={"processes": procs,
+                                                     "materials": materials}))
+                 if parameters or compositions else chain)
     new_chain = replace(new_chain, grade_variants=chain.grade_variants)
 
     # each record the anchor year measured is corrected by its figure's factor in every

@@ -155,6 +155,21 @@ def magnet_element_content(s: Any, elements: Sequence[str]) -> np.ndarray:
     return np.einsum("rmy,m,me->rey", s.flows["production_t"], mask, c.composition[:, ei])
 
 
+def magnet_input_element_content(s: Any, elements: Sequence[str]) -> np.ndarray:
+    """[region, element, year]: ``elements`` in what magnet making consumes (the magnet
+    stage's processes' inputs from earlier stages: alloy, swarf and losses included), t/yr.
+    Sources that count rare-earth demand for magnets count this, not the finished magnets."""
+    c = s.chain
+    ei = [c.elements.index(e) for e in elements]
+    g = magnet_stage(c)
+    makers = [k for k, st in enumerate(c.process_stage) if st == g]
+    fed = (c.inputs[makers] > 0).any(axis=0) if makers else np.zeros(len(c.materials), bool)
+    mask = np.array([bool(fed[m]) and c.material_stage[m] != g
+                     and c.materials[m] not in c.external_materials
+                     for m in range(len(c.materials))], float)
+    return np.einsum("rmy,m,me->rey", s.flows["process_use_t"], mask, c.composition[:, ei])
+
+
 def trade_matrix(s: Any, stage: str) -> np.ndarray:
     """[importer, origin, year]: imports of the stage's materials by origin, t/yr."""
     return np.einsum("romy,m->roy", s.trade, _stage_mask(s.chain, stage))
@@ -185,7 +200,8 @@ def world_by_year(s: Any, *, exporters_of_note: Sequence[str] = (),
     """``{year: {...}}`` world totals (see the module docstring), t/yr.
 
     Keys per year: ``mine_production_t_reo``, ``magnet_production_t``,
-    ``magnet_rare_earth_demand_t`` (and ``..._by_element_t``), ``magnet_exports_t``
+    ``magnet_rare_earth_demand_t`` (and ``..._by_element_t``), the same elements in what
+    magnet making consumes (``magnet_making_rare_earth_input_t``), ``magnet_exports_t``
     (``{region: t}``, exporting regions only), ``largest_magnet_producer`` and
     ``largest_magnet_producer_exports_t``, and for each region of ``exporters_of_note``
     ``<slug of its name>_magnet_exports_t`` (e.g. ``china_magnet_exports_t``).
@@ -195,6 +211,7 @@ def world_by_year(s: Any, *, exporters_of_note: Sequence[str] = (),
     made = magnet_production(s)                                # [R, Y]
     exports = magnet_exports(s)
     content = magnet_element_content(s, els).sum(axis=0)       # [E, Y]
+    fed = magnet_input_element_content(s, els).sum(axis=0)     # [E, Y]
     names = dict(region_names or {})
     unknown = [r for r in exporters_of_note if r not in s.regions]
     if unknown:
@@ -210,6 +227,7 @@ def world_by_year(s: Any, *, exporters_of_note: Sequence[str] = (),
             "magnet_rare_earth_demand_t": _num(content[:, yi].sum()),
             "magnet_rare_earth_demand_by_element_t": {e: _num(content[i, yi])
                                                       for i, e in enumerate(els)},
+            "magnet_making_rare_earth_input_t": _num(fed[:, yi].sum()),
             "magnet_exports_t": {r: _num(exports[ri, yi]) for ri, r in enumerate(s.regions)
                                  if exports[ri, yi] > 0},
             "largest_magnet_producer": leader,

@@ -153,7 +153,7 @@ def build_scenario(doc: Located, uncertain: dict[str, Any]) -> Scenario:
             _check_activity(chain.sector_activity_unit.get(d.sector), d,
                             ("demand", did), at)
     if spec.reconcile is not None:
-        _check_reported(spec, chain, region, at)
+        _check_reported(spec, chain, region, at, chain_file)
     if not problems:
         _check_growth(spec, chain, at)
         _check_suppliers(spec, chain, doc, at)
@@ -253,7 +253,7 @@ def _check_activity(unit: str | None, d: Any, path: tuple[Any, ...], at: Any) ->
         at((*path, "intensity"), f"{exc} (this sector's intensity is mass per {per})")
 
 
-def _check_reported(spec: Any, chain: Any, region: Any, at: Any) -> None:
+def _check_reported(spec: Any, chain: Any, region: Any, at: Any, chain_file: Any) -> None:
     """Every name a ``reconcile:`` figure uses is one the scenario and its chain know."""
     sec = spec.reconcile
     for i, e in enumerate(sec.elements):
@@ -278,6 +278,46 @@ def _check_reported(spec: Any, chain: Any, region: Any, at: Any) -> None:
         if rep.process is not None and rep.process not in chain.processes:
             at((*path, "process"), f"unknown process '{rep.process}'"
                f"{_hint(rep.process, chain.processes)}")
+
+
+    for cid, comp in sec.compositions.items():
+        if comp is None:
+            continue
+        path = ("reconcile", "compositions", cid)
+        if comp.material not in chain.materials:
+            at((*path, "material"), f"unknown material '{comp.material}'"
+               f"{_hint(comp.material, chain.materials)}")
+            continue
+        for i, e in enumerate(comp.elements or []):
+            if e not in chain.elements:
+                at((*path, "elements", i), f"unknown element '{e}'{_hint(e, chain.elements)}")
+        bad = False
+        for fld in ("elements", "constituents", "against"):
+            known = chain.elements if comp.elements is not None else chain.materials
+            for i, c in enumerate(getattr(comp, fld) or []):
+                if c not in known:
+                    bad = True
+                    if fld != "elements":      # elements are checked above
+                        at((*path, fld, i), f"unknown "
+                           f"{'element' if known is chain.elements else 'material'} '{c}'"
+                           f"{_hint(c, known)}")
+        if bad:
+            continue
+        from rareflow.model.reconcile import composition_share
+
+        by_c = comp.constituents is not None
+        mat = chain_file.materials[comp.material]
+        share = composition_share(mat, comp.parts, by_constituents=by_c)
+        if share is None or not 0.0 < share < 1.0:
+            what = "constituents" if by_c else "oxides or composition"
+            at((*path, "material"), f"{comp.material} gives no share of "
+               f"{', '.join(comp.parts)} to estimate (a share between 0 and 1 of a material "
+               f"given by {what} is estimated)")
+        elif comp.against is not None:
+            given = mat.constituents if by_c else (mat.oxides or mat.composition or {})
+            if sum(v for e, v in given.items() if e in comp.against) <= 0:
+                at((*path, "against"), f"{comp.material} holds none of "
+                   f"{', '.join(comp.against)} (name parts it holds)")
 
 
 def _check_suppliers(spec: Any, chain: Any, doc: Located, at: Any) -> None:

@@ -56,6 +56,44 @@ class Reported(Sourced):
         return self
 
 
+class Composition(Sourced):
+    """The share of a material held by some of its ``elements`` (of a material given by
+    ``oxides``: t of their oxides per t REO) or ``constituents`` (t per t), entered as an
+    uncertain figure of the reconciled year.
+
+    For a material whose distribution stands in for one not found (China's ores take
+    Mountain Pass's), or is known only roughly (a magnet grade's Dy), the reconciliation
+    estimates the share from the figures downstream (separated output, magnets, scrap,
+    mined supply of an element). Those named scale together by ``s / s0``; what makes up
+    the difference is ``against`` (its members in proportion), or else every other part of
+    the material, so it still sums to what it did. ``value`` defaults to the chain's share;
+    its standard deviation is ``uncertainty`` (relative) or the rule of ``confidence``.
+    """
+
+    material: str
+    elements: list[str] | None = Field(None, min_length=1)
+    constituents: list[str] | None = Field(None, min_length=1)
+    against: list[str] | None = Field(
+        None, min_length=1, description="the parts that make up the change (default: all "
+        "the others)")
+    value: Fraction | None = Field(
+        None, description="the share as reported (default: the share in the chain)")
+
+    @model_validator(mode="after")
+    def _which(self) -> Composition:
+        if (self.elements is None) == (self.constituents is None):
+            raise ValueError("give `elements` (of a material given by oxides or "
+                             "composition) or `constituents` (one of them)")
+        named = set(self.elements or self.constituents or [])
+        if self.against is not None and named & set(self.against):
+            raise ValueError("`against` must not name what the share counts")
+        return self
+
+    @property
+    def parts(self) -> list[str]:
+        return list(self.elements or self.constituents or [])
+
+
 class ConfidenceRule(Sourced):
     """Relative standard deviation of a figure from its confidence label."""
 
@@ -84,3 +122,6 @@ class ReconcileSection(StrictModel):
         "parameters held at their reconciled values (false: other years keep the "
         "reconciled year's import shares and close through residual flows)")
     reported: dict[str, Reported | None] = Field(default_factory=dict)
+    compositions: dict[str, Composition | None] = Field(
+        default_factory=dict, description="materials whose element shares the "
+        "reconciliation estimates (stand-in distributions)")

@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +42,8 @@ REGULARISE = 1e-3   # proximal weight ||w_new - w||^2 of a step (vanishes at con
 POLISH_REGULARISE = 1e-9   # HiGHS's step: just enough to keep the QP strictly convex
 PENALTY = 1e4       # weight of a linearised balance against a figure
 RANK_RTOL = 1e-8    # singular values below this share of the largest are zero
+STEP_EPS = 1e-6     # OSQP's tolerance on a step (HiGHS then solves each step exactly)
+MAX_RESTARTS = 3    # restarts of a bilinear problem from its answer (see `reconcile`)
 
 __all__ = ["Rows", "ReconcileProblem", "ReconcileResult", "reconcile"]
 
@@ -150,18 +153,29 @@ def _scales(p: ReconcileProblem) -> np.ndarray:
     return np.maximum(s, floor)
 
 
-def reconcile(p: ReconcileProblem, *, alpha: float = 0.05, max_iter: int = 8
+def reconcile(p: ReconcileProblem, *, alpha: float = 0.05, max_iter: int = 30
               ) -> ReconcileResult:
     """Solve ``p`` (see the module docstring). Dense linear algebra runs on one thread,
     so the same problem gives bit-identical answers in every process."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
-        return _reconcile(p, alpha=alpha, max_iter=max_iter)
+        res = _reconcile(p, alpha=alpha, max_iter=max_iter)
+        if not (p.balances.b.size or p.figures.b.size):
+            return res            # linear: one optimum
+        # The steps scale every variable by its start, so a restart from the answer (scaled
+        # by it) can find a lower chi2 the first run's scaling did not reach; restarts
+        # continue while they lower chi2 (each is monotone, so none ends higher).
+        for _ in range(MAX_RESTARTS):
+            again = _reconcile(replace(p, start=res.z), alpha=alpha, max_iter=max_iter)
+            if not (again.success and again.chi2 < res.chi2 * (1.0 - 1e-6)):
+                break
+            res = replace(again, iterations=res.iterations + again.iterations)
+        return res
 
 
 def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int) -> ReconcileResult:
-    from scipy import linalg, stats
+    from scipy import stats
 
     n = len(p.variables)
     if p.sigma.size and not np.all(p.sigma > 0):
@@ -177,44 +191,28 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int) -> Reconcile
     lo = np.where(np.isfinite(p.lower), p.lower / s, -np.inf)
     hi = np.where(np.isfinite(p.upper), p.upper / s, np.inf)
     w = np.clip(p.start / s, lo, hi)
-    # Sequential QP: each step solves the problem linearised at the current point. The
-    # bilinear terms' second factors (the uncertain process parameters) are then held at
-    # the step's values and the problem - now linear - is solved again, so the balances
-    # hold exactly; a few such alternations refine the parameters.
     params = np.unique(np.concatenate([p.balances.b, p.figures.b])).astype(int)
-    message, it, ok = "no iterations", 0, False
-    for it in range(1, max_iter + 1):
-        w_new, message, ok = _qp_step(p, s, w, lo, hi, w_inv, g_scale, first=it == 1)
-        if not ok:
-            ok = it > 1        # keep the last step that solved
-            break
-        # then HiGHS, to the precision OSQP's first-order steps do not reach, on the
-        # problem made linear by holding the parameters (a linear problem: as it is)
-        lo_f, hi_f = lo.copy(), hi.copy()
-        lo_f[params] = hi_f[params] = w_new[params]
-        w_fix, message_h, ok_h = _qp_step_highs(p, s, w_new, lo_f, hi_f, w_inv, g_scale)
+    it, ok_h = 0, False
+    if params.size:
+        # The bilinear problem is not convex, so where the steps start matters. They start
+        # from the reconciliation with the uncertain parameters held at their reported
+        # values: a linear problem, with one optimum. The parameters are then released.
+        lo_h, hi_h = lo.copy(), hi.copy()
+        lo_h[params] = hi_h[params] = w[params]
+        w_h, _m, it, ok_h = _sequential(p, s, w, lo_h, hi_h, w_inv, g_scale, fun,
+                                        np.zeros(0, int), max_iter)
         if ok_h:
-            w_new, message = w_fix, message_h
-        elif params.size:
-            ok = False
-            break
-        step = float(np.max(np.abs(w_new - w))) if w.size else 0.0
-        last, w = fun(w), w_new
-        now = fun(w)
-        if not params.size or step < 1e-9 or abs(last - now) <= 1e-6 * max(now, 1.0):
-            break
-    z = np.clip(s * w, p.lower, p.upper)
-    for _ in range(20):   # Newton projection onto the balances (minimum-norm, scaled)
-        if not p.balances.n_rows:
-            break
-        gv = p.balances.value(z) / g_scale
-        if np.max(np.abs(gv)) < 1e-13:
-            break
-        jj = p.balances.jac(z) * s[None, :] / g_scale[:, None]
-        free = (z > p.lower + 1e-12 * s) | (gv @ jj < 0)
-        dz = np.zeros(n)
-        dz[free] = np.linalg.lstsq(jj[:, free], -gv, rcond=None)[0]
-        z = np.clip(z + s * dz, p.lower, p.upper)
+            # the steps scale every variable by where they start: now by this answer
+            z_h = s * w_h
+            s = _scales(replace(p, start=z_h))
+            g_scale = np.maximum(np.abs(p.balances.jac(z_h)) @ s, 1e-12)
+            lo = np.where(np.isfinite(p.lower), p.lower / s, -np.inf)
+            hi = np.where(np.isfinite(p.upper), p.upper / s, np.inf)
+            w = np.clip(z_h / s, lo, hi)
+    w, message, it_more, ok = _sequential(p, s, w, lo, hi, w_inv, g_scale, fun, params,
+                                          max_iter, monotone=ok_h)
+    it += it_more
+    z = _project(p, np.clip(s * w, p.lower, p.upper), s, g_scale)
     g_res = float(np.max(np.abs(p.balances.value(z)) / g_scale)) if p.balances.n_rows else 0.0
     sol_success, sol_message, sol_nit = ok, message, it
 
@@ -224,7 +222,7 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int) -> Reconcile
     at_upper = p.upper - z <= 1e-9 * s
     at_bound = _binding(p, z, s, jg, w_inv, at_lower, at_upper)
     fixed = np.eye(n)[at_bound]
-    basis = linalg.null_space(np.vstack([jg * s[None, :], fixed]) if (jg.size or fixed.size)
+    basis = _null_space(np.vstack([jg * s[None, :], fixed]) if (jg.size or fixed.size)
                               else np.zeros((0, n)))
     basis = basis * s[:, None]          # back to z units: dz = basis @ t
     jh = p.figures.jac(z)
@@ -237,7 +235,7 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int) -> Reconcile
     # columns of U, with no cancellation between near-equal numbers.
     n_fig = len(p.reported)
     if mw.size:
-        u_full, sv, vt = linalg.svd(mw, full_matrices=True)
+        u_full, sv, vt = _svd(mw)
         keep = sv > RANK_RTOL * sv[0] if sv.size and sv[0] > 0 else np.zeros(sv.size, bool)
         rank = int(keep.sum())
         vk = vt[:sv.size][keep]
@@ -259,7 +257,9 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int) -> Reconcile
         # choice among equally good states)
         if (np.all(z_new >= p.lower - 1e-12 * s) and np.all(z_new <= p.upper + 1e-12 * s)
                 and fun(np.clip(z_new, p.lower, p.upper) / s) <= fun(z / s)):
-            z = np.clip(z_new, p.lower, p.upper)
+            # a step along the linearised balances leaves bilinear ones off by its square:
+            # projected back, so the balances hold as exactly as before the polish
+            z = _project(p, np.clip(z_new, p.lower, p.upper), s, g_scale)
             g_res = (float(np.max(np.abs(p.balances.value(z)) / g_scale))
                      if p.balances.n_rows else 0.0)
     rec = p.figures.value(z)
@@ -303,6 +303,106 @@ def _reconcile(p: ReconcileProblem, *, alpha: float, max_iter: int) -> Reconcile
         flags=flags, balance_chi2=bal_chi2, balance_figures=bal_n,
         max_balance_residual=g_res, success=bool(sol_success) and g_res < 1e-6,
         message=str(sol_message), iterations=int(sol_nit))
+
+
+def _svd(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full SVD by LAPACK's divide and conquer, or, where that does not converge (it can
+    on badly scaled matrices), by the slower QR iteration."""
+    from scipy import linalg
+
+    try:
+        return linalg.svd(a, full_matrices=True)  # type: ignore[no-any-return]
+    except linalg.LinAlgError:
+        return linalg.svd(a, full_matrices=True, lapack_driver="gesvd")  # type: ignore[no-any-return]
+
+
+def _null_space(a: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the null space of ``a`` (as :func:`_svd` falls back)."""
+    from scipy import linalg
+
+    try:
+        return linalg.null_space(a)  # type: ignore[no-any-return]
+    except linalg.LinAlgError:
+        return linalg.null_space(a, lapack_driver="gesvd")  # type: ignore[no-any-return]
+
+
+def _project(p: ReconcileProblem, z: np.ndarray, s: np.ndarray, g_scale: np.ndarray
+             ) -> np.ndarray:
+    """Newton projection of ``z`` onto the balances (minimum-norm steps, scaled)."""
+    n = z.size
+    for _ in range(20):
+        if not p.balances.n_rows:
+            break
+        gv = p.balances.value(z) / g_scale
+        if np.max(np.abs(gv)) < 1e-13:
+            break
+        jj = p.balances.jac(z) * s[None, :] / g_scale[:, None]
+        free = (z > p.lower + 1e-12 * s) | (gv @ jj < 0)
+        for _ in range(10):
+            # a variable the step would push through a bound is held at it, and the step
+            # taken again without it (else clipping leaves part of the residual each time)
+            dz = np.zeros(n)
+            dz[free] = np.linalg.lstsq(jj[:, free], -gv, rcond=None)[0]
+            out = free & ((z + s * dz < p.lower - 1e-12 * s) | (z + s * dz > p.upper + 1e-12 * s))
+            if not out.any():
+                break
+            free &= ~out
+        z = np.clip(z + s * dz, p.lower, p.upper)
+    return z
+
+
+def _sequential(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, lo: np.ndarray,
+                hi: np.ndarray, w_inv: np.ndarray, g_scale: np.ndarray, fun: Any,
+                params: np.ndarray, max_iter: int, *, monotone: bool = False
+                ) -> tuple[np.ndarray, str, int, bool]:
+    """Sequential QP from ``w`` (with ``monotone``, a point that meets the balances).
+
+    Each step solves the problem linearised at the current point. The bilinear terms'
+    second factors ``params`` (the uncertain process parameters) are then held at the
+    step's values and the problem - now linear - is solved by HiGHS, so the balances hold
+    exactly. From a point that meets the balances (and after the first step otherwise) a
+    step that raises chi2 is halved - the parameters move half as far and the rest is
+    solved again - until it does not, so chi2 falls from step to step; where no step
+    lowers it, the point is the answer. With no free parameter one step is the answer."""
+    message, it, ok = "no iterations", 0, False
+    now = fun(w)
+    for it in range(1, max_iter + 1):
+        if params.size:
+            w_new, message, ok = _qp_step(p, s, w, lo, hi, w_inv, g_scale, first=it == 1)
+        else:                  # a linear problem: HiGHS's QP is the answer
+            w_new, message, ok = _qp_step_highs(p, s, w, lo, hi, w_inv, g_scale)
+        if not ok:
+            ok = it > 1        # keep the last step that solved
+            break
+        lo_f, hi_f = lo.copy(), hi.copy()
+        target = w_new[params].copy()
+        checked = bool(params.size) and (monotone or it > 1)
+        alpha, accepted, ok_h = 1.0, False, False
+        while True:
+            lo_f[params] = hi_f[params] = w[params] + alpha * (target - w[params])
+            w_fix, message_h, ok_h = _qp_step_highs(p, s, w_new, lo_f, hi_f, w_inv, g_scale)
+            if not ok_h:
+                break
+            if not checked or fun(w_fix) <= now * (1.0 + 1e-9):
+                accepted = True
+                break
+            alpha /= 2.0
+            if alpha < 1.0 / 64:
+                break
+        if accepted:
+            w_new, message = w_fix, message_h
+        elif ok_h:
+            ok = True          # no step lowers chi2: this is the answer
+            break
+        elif params.size:
+            ok = it > 1
+            break
+        step = float(np.max(np.abs(w_new - w))) if w.size else 0.0
+        last, w = now, w_new
+        now = fun(w)
+        if not params.size or step < 1e-9 or abs(last - now) <= 1e-6 * max(now, 1.0):
+            break
+    return w, message, it, ok
 
 
 def _linearised(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, w_inv: np.ndarray,
@@ -465,7 +565,7 @@ def _qp_step(p: ReconcileProblem, s: np.ndarray, w: np.ndarray, lo: np.ndarray,
     hi_all = np.concatenate([rhs, np.where(np.isfinite(hi), hi, np.inf)])
     solver = osqp.OSQP()
     solver.setup(P=q, q=c, A=a, l=lo_all, u=hi_all, verbose=False, polishing=True,
-                 eps_abs=1e-9, eps_rel=1e-9, max_iter=50000, polish_refine_iter=50)
+                 eps_abs=STEP_EPS, eps_rel=STEP_EPS, max_iter=50000, polish_refine_iter=50)
     res = solver.solve(raise_error=False)
     status = str(res.info.status)
     x = np.asarray(res.x, float) if res.x is not None else np.full(n, np.nan)
@@ -487,7 +587,7 @@ def _binding(p: ReconcileProblem, z: np.ndarray, s: np.ndarray, jg: np.ndarray,
     if not touching.any():
         return touching
     n = z.size
-    basis = linalg.null_space(jg * s[None, :]) if jg.size else np.eye(n)
+    basis = _null_space(jg * s[None, :]) if jg.size else np.eye(n)
     basis = basis * s[:, None]
     mw = (p.figures.jac(z) @ basis) * w_inv[:, None]
     r = (p.figures.value(z) - p.reported) * w_inv
