@@ -35,14 +35,30 @@ def test_same_sections_each_says_whom_it_was_computed_for(reports, both) -> None
             assert m and NAMES[key] in m.group(1), (key, anchor)
 
 
+def _no_shortfall_from(body: str, first_month: str) -> bool:
+    """Every plotted shortfall (medians and bands) is 0 from ``first_month`` on."""
+    traces = re.findall(r'"x":\[([^\]]*)\],"y":\[([^\]]*)\]', body)
+    assert traces
+    for xs, ys in traces:
+        months = [x.strip('"') for x in xs.split(",")]
+        values = [float(y) for y in ys.split(",")]
+        if any(v != 0.0 for m, v in zip(months, values, strict=True) if m >= first_month):
+            return False
+    return True
+
+
 def test_every_section_differs_or_says_why_not(both) -> None:
     base, late = both["baseline"], both["vulcan-late"]
     for anchor in base:
-        if base[anchor] == late[anchor]:
+        if base[anchor] == late[anchor] and anchor != "stress":
             assert anchor in UNCHANGED_SAYS and UNCHANGED_SAYS[anchor] in base[anchor], anchor
-    for anchor in ("answers", "chain", "stress", "sensitivity", "plan", "recycling",
+    for anchor in ("answers", "chain", "sensitivity", "plan", "recycling",
                    "facilities", "provenance"):
         assert base[anchor] != late[anchor], anchor
+    # the stress tests end in 2027 and Vulcan is late from 2027 on: they may agree, but only
+    # where no sector of the baseline falls short in the months the two differ
+    if base["stress"] == late["stress"]:
+        assert _no_shortfall_from(base["stress"], "2027-01")
 
 
 def test_answers_coverage_follows_the_late_plant(both) -> None:
