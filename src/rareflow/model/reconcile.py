@@ -343,33 +343,13 @@ def _composition_coefficients(scenario: Any) -> dict[str, _Composition]:
     if not sec.compositions:
         return out
     base = compile_chain(cf)
-    per_material: dict[str, list[str]] = {}
     for cid, comp in sec.compositions.items():
         if comp is None:
             continue
-        path = f"reconcile.compositions.{cid}"
-        per_material.setdefault(comp.material, []).append(cid)
-        if len(per_material[comp.material]) > 1 and any(
-                sec.compositions[c].against is None for c in per_material[comp.material]):
-            raise RareflowInputError([Problem(
-                f"{comp.material} has {len(per_material[comp.material])} shares to estimate "
-                f"({', '.join(per_material[comp.material])}); give each `against` (the parts "
-                "that make up its change) so that they do not interact", path=path)])
+        # names, the share's range and `against` were checked when the scenario was built
         mat = cf.materials[comp.material]
-        by_c = comp.constituents is not None
-        s0 = composition_share(mat, comp.parts, by_constituents=by_c)
-        if s0 is None or not 0.0 < s0 < 1.0:
-            what = "constituents" if by_c else "`oxides` or `composition`"
-            raise RareflowInputError([Problem(
-                f"{comp.material} gives no share of {', '.join(comp.parts)} to estimate "
-                f"(give the material by {what}, holding some of them)",
-                path=f"{path}.material")])
-        if comp.against is not None:
-            given = getattr(mat, _share_field(mat, by_c) or "")
-            if sum(v for e, v in given.items() if e in comp.against) <= 0:
-                raise RareflowInputError([Problem(
-                    f"{comp.material} holds none of {', '.join(comp.against)}",
-                    path=f"{path}.against")])
+        s0 = composition_share(mat, comp.parts, by_constituents=comp.constituents is not None)
+        assert s0 is not None and 0.0 < s0 < 1.0
         proto = _Composition(cid, comp.material, tuple(comp.parts), s0, 0.0, 0.0,
                              np.zeros(0), np.zeros(0), np.zeros(0))
         s1 = s0 + 0.1 * min(s0, 1.0 - s0)

@@ -153,7 +153,8 @@ def build_scenario(doc: Located, uncertain: dict[str, Any]) -> Scenario:
             _check_activity(chain.sector_activity_unit.get(d.sector), d,
                             ("demand", did), at)
     if spec.reconcile is not None:
-        _check_reported(spec, chain, region, at, chain_file)
+        _check_reported(spec, chain, region, at)
+        _check_compositions(spec, chain, chain_file, at)
     if not problems:
         _check_growth(spec, chain, at)
         _check_suppliers(spec, chain, doc, at)
@@ -253,7 +254,7 @@ def _check_activity(unit: str | None, d: Any, path: tuple[Any, ...], at: Any) ->
         at((*path, "intensity"), f"{exc} (this sector's intensity is mass per {per})")
 
 
-def _check_reported(spec: Any, chain: Any, region: Any, at: Any, chain_file: Any) -> None:
+def _check_reported(spec: Any, chain: Any, region: Any, at: Any) -> None:
     """Every name a ``reconcile:`` figure uses is one the scenario and its chain know."""
     sec = spec.reconcile
     for i, e in enumerate(sec.elements):
@@ -280,7 +281,14 @@ def _check_reported(spec: Any, chain: Any, region: Any, at: Any, chain_file: Any
                f"{_hint(rep.process, chain.processes)}")
 
 
-    for cid, comp in sec.compositions.items():
+def _check_compositions(spec: Any, chain: Any, chain_file: Any, at: Any) -> None:
+    """Every ``reconcile.compositions`` figure names a material, and parts of it the
+    chain knows, holding a share between 0 and 1 to estimate; ``against`` names parts it
+    holds; two shares of one material each say what makes up their change."""
+    from rareflow.model.reconcile import composition_share
+
+    per_material: dict[str, list[str]] = {}
+    for cid, comp in spec.reconcile.compositions.items():
         if comp is None:
             continue
         path = ("reconcile", "compositions", cid)
@@ -288,24 +296,16 @@ def _check_reported(spec: Any, chain: Any, region: Any, at: Any, chain_file: Any
             at((*path, "material"), f"unknown material '{comp.material}'"
                f"{_hint(comp.material, chain.materials)}")
             continue
-        for i, e in enumerate(comp.elements or []):
-            if e not in chain.elements:
-                at((*path, "elements", i), f"unknown element '{e}'{_hint(e, chain.elements)}")
-        bad = False
+        by_c = comp.constituents is not None
+        known, kind = (chain.materials, "material") if by_c else (chain.elements, "element")
+        names_ok = True
         for fld in ("elements", "constituents", "against"):
-            known = chain.elements if comp.elements is not None else chain.materials
             for i, c in enumerate(getattr(comp, fld) or []):
                 if c not in known:
-                    bad = True
-                    if fld != "elements":      # elements are checked above
-                        at((*path, fld, i), f"unknown "
-                           f"{'element' if known is chain.elements else 'material'} '{c}'"
-                           f"{_hint(c, known)}")
-        if bad:
+                    names_ok = False
+                    at((*path, fld, i), f"unknown {kind} '{c}'{_hint(c, known)}")
+        if not names_ok:
             continue
-        from rareflow.model.reconcile import composition_share
-
-        by_c = comp.constituents is not None
         mat = chain_file.materials[comp.material]
         share = composition_share(mat, comp.parts, by_constituents=by_c)
         if share is None or not 0.0 < share < 1.0:
@@ -313,11 +313,19 @@ def _check_reported(spec: Any, chain: Any, region: Any, at: Any, chain_file: Any
             at((*path, "material"), f"{comp.material} gives no share of "
                f"{', '.join(comp.parts)} to estimate (a share between 0 and 1 of a material "
                f"given by {what} is estimated)")
-        elif comp.against is not None:
+            continue
+        if comp.against is not None:
             given = mat.constituents if by_c else (mat.oxides or mat.composition or {})
             if sum(v for e, v in given.items() if e in comp.against) <= 0:
                 at((*path, "against"), f"{comp.material} holds none of "
                    f"{', '.join(comp.against)} (name parts it holds)")
+        shared = per_material.setdefault(comp.material, [])
+        shared.append(cid)
+        if len(shared) > 1 and any(spec.reconcile.compositions[c].against is None
+                                   for c in shared):
+            at(path, f"{comp.material} has {len(shared)} shares to estimate "
+               f"({', '.join(shared)}); give each `against` (the parts that make up its "
+               "change) so that they do not interact")
 
 
 def _check_suppliers(spec: Any, chain: Any, doc: Located, at: Any) -> None:
